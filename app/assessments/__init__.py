@@ -1,0 +1,1 @@
+"""Assessments: framework, question bank, GIFT import, attempts, scoring, item analysis."""

@@ -1,0 +1,112 @@
+"""Who may do what, where: the one place that decides access to units and people.
+
+A role granted on a unit holds for the whole subtree under it. Every question is asked in
+one of two forms: per object (``can``) or per query (``scope_clause``), so lists are
+filtered in SQL and never in Python.
+"""
+
+from __future__ import annotations
+
+from flask import abort, g, has_request_context
+from sqlalchemy import ColumnElement, false, or_, select
+
+from app.extensions import db
+
+# Which roles allow an action. A role on a unit allows it on every unit below.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "units.view": frozenset({"officer", "admin", "trainer"}),
+    "units.import": frozenset({"admin"}),
+    "people.view": frozenset({"officer", "admin"}),
+    "people.edit": frozenset({"officer", "admin"}),
+    "people.export": frozenset({"officer", "admin"}),
+    "people.import": frozenset({"officer", "admin"}),
+    "people.issue_code": frozenset({"officer", "admin"}),
+    "roles.grant_admin": frozenset({"admin"}),
+    "courses.author": frozenset({"trainer", "admin"}),
+    "reports.view": frozenset({"officer", "admin"}),
+}
+
+# Roles an importer or editor may hand out, by the role they hold themselves.
+GRANTABLE_ROLES: dict[str, frozenset[str]] = {
+    "admin": frozenset({"learner", "trainer", "officer", "admin"}),
+    "officer": frozenset({"learner", "trainer", "officer"}),
+}
+
+
+def _grant_paths(user, action: str) -> tuple[str, ...]:
+    """Paths of the units where ``user`` holds a role allowing ``action`` (cached per request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ()
+    roles = ACTION_ROLES[action]
+    cache = None
+    if has_request_context():
+        cache = g.setdefault("_grant_paths", {})
+        key = (user.id, action)
+        if key in cache:
+            return cache[key]
+    paths = tuple(sorted({grant.unit.path for grant in user.grants if grant.role in roles}))
+    if cache is not None:
+        cache[(user.id, action)] = paths
+    return paths
+
+
+def can(user, action: str, unit=None) -> bool:
+    """May ``user`` do ``action`` on ``unit`` (or anywhere at all when ``unit`` is None)?"""
+    paths = _grant_paths(user, action)
+    if unit is None:
+        return bool(paths)
+    return any(unit.path.startswith(path) for path in paths)
+
+
+def scope_clause(user, action: str, path_column) -> ColumnElement[bool]:
+    """SQL condition: the row's unit path lies under a unit where ``user`` may do ``action``."""
+    paths = _grant_paths(user, action)
+    if not paths:
+        return false()
+    return or_(*(path_column.startswith(path) for path in paths))
+
+
+def grantable_roles(user, unit) -> frozenset[str]:
+    """Roles ``user`` may grant on ``unit``: officers never create admins."""
+    allowed: set[str] = set()
+    for grant in user.grants:
+        if unit.path.startswith(grant.unit.path):
+            allowed |= GRANTABLE_ROLES.get(grant.role, frozenset())
+    return frozenset(allowed)
+
+
+def top_units(user, action: str) -> list:
+    """The highest units where ``user`` may do ``action`` (no unit listed twice via a parent)."""
+    from app.orgs.models import Unit
+
+    paths = _grant_paths(user, action)
+    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    if not tops:
+        return []
+    return list(db.session.scalars(select(Unit).where(Unit.path.in_(tops)).order_by(Unit.name)))
+
+
+def get_unit_or_404(user, code: str, action: str):
+    """Load a unit by code, answering 404 (not 403) when it is outside the caller's scope."""
+    from app.orgs.models import Unit
+
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None or not can(user, action, unit):
+        abort(404)
+    return unit
+
+
+def get_person_or_404(user, person_id: int, action: str):
+    """Load a person by id within the caller's scope; anyone else's id is simply not found."""
+    from app.auth.models import User
+    from app.orgs.models import Unit
+
+    stmt = (
+        select(User)
+        .join(Unit, User.unit_id == Unit.id)
+        .where(User.id == person_id, scope_clause(user, action, Unit.path))
+    )
+    person = db.session.scalar(stmt)
+    if person is None:
+        abort(404)
+    return person

@@ -1,0 +1,1 @@
+"""Courses: content format, import/export, catalog, reader, authoring."""

@@ -1,0 +1,1 @@
+"""Completion records, certificates, signing and verification."""

@@ -1,0 +1,1 @@
+"""Training programs, progress queries, dashboards, charts and exports."""
