@@ -90,11 +90,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.auth.views import blueprint as auth_bp
     from app.main.views import blueprint as main_bp
+    from app.orgs.roster_views import blueprint as roster_bp
     from app.orgs.views import blueprint as orgs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
+    app.register_blueprint(roster_bp)
     # Models of packages without views yet still belong to the schema.
     import app.audit  # noqa: F401
 

@@ -21,9 +21,3 @@ def units():
 def person(person_id: int):
     person = get_person_or_404(current_user, person_id, "people.view")
     return render_template("orgs/placeholder.html", person=person)
-
-
-@blueprint.get("/imports/new")
-@login_required
-def new_import():
-    return render_template("orgs/placeholder.html")
