@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, session
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import config_class, resolve_secret_key
+from app.config import load_settings, normalize_database_url, resolve_secret_key
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -30,37 +28,53 @@ def create_app(config: Any = None) -> Flask:
 
 
 def configure(app: Flask, config: Any) -> None:
+    """Settings from the environment, then the caller's overrides (a class or a mapping)."""
     if isinstance(config, type):
-        app.config.from_object(config)
+        overrides = {key: getattr(config, key) for key in dir(config) if key.isupper()}
     else:
-        app.config.from_object(config_class((config or {}).get("APP_ENV")))
-        app.config.update(config or {})
+        overrides = dict(config or {})
+    app.config.from_mapping(load_settings(overrides.get("APP_ENV")))
+    app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         db_file = Path(app.instance_path) / "hocvuso.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if uri.startswith("postgres://") or uri.startswith("postgresql://"):
-        # psycopg 3 is the driver we ship; accept the URL forms hosting providers hand out.
-        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]
-        app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     app.config["SECRET_KEY"] = resolve_secret_key(
         app.config["APP_ENV"], app.instance_path, app.config.get("SECRET_KEY")
     )
-    app.config.setdefault("UPLOAD_DIR", os.environ.get("UPLOAD_DIR") or
-                          str(Path(app.instance_path) / "uploads"))
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind nginx/a load balancer: take the client IP (rate limits, audit) and scheme
+        # from the X-Forwarded-* headers set by that many trusted proxies, and no others.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, busy_timeout_ms: int) -> None:
     """WAL for concurrent readers, enforced foreign keys, and waiting instead of failing on locks."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def configure_sqlite(app: Flask) -> None:
+    """Apply the SQLite pragmas to every new connection of this app's engine (not PostgreSQL)."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        _sqlite_pragmas(dbapi_connection, timeout)
 
 
 def select_locale() -> str:
@@ -75,6 +89,7 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    configure_sqlite(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -99,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(roster_bp)
     # Models of packages without views yet still belong to the schema.
     import app.audit  # noqa: F401
+    import app.courses.models  # noqa: F401
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -118,11 +134,13 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
+    from app.courses.cli import content_cli
     from app.demo import demo_cli
     from app.orgs.cli import units_cli
 
     app.cli.add_command(units_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(content_cli)
 
 
