@@ -104,6 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.views import blueprint as auth_bp
+    from app.courses.views import blueprint as courses_bp
     from app.main.views import blueprint as main_bp
     from app.orgs.roster_views import blueprint as roster_bp
     from app.orgs.views import blueprint as orgs_bp
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
+    app.register_blueprint(courses_bp)
     # Models of packages without views yet still belong to the schema.
     import app.audit  # noqa: F401
     import app.courses.models  # noqa: F401

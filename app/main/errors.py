@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -33,10 +34,26 @@ def _wants_json() -> bool:
 
 
 def render_error(code: int, description: str | None = None):
+    """The error as JSON when the client asks for it, else the Vietnamese error page."""
     title, message = _messages().get(code, (_("Đã có lỗi"), description or ""))
     if _wants_json():
         return jsonify(error=code, title=title, message=message), code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except Exception:  # e.g. the database is down and the layout cannot load the user
+        current_app.logger.exception("error page %s could not be rendered", code)
+        return _bare_error_page(code, title, message), code
+
+
+def _bare_error_page(code: int, title: str, message: str) -> str:
+    """A self-contained page for when the layout itself fails: still Vietnamese, never a traceback."""
+    return (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head><body><main>"
+        f"<p>{code}</p><h1>{escape(title)}</h1><p>{escape(message)}</p>"
+        f'<p><a href="/">{escape(_("Về trang chủ"))}</a></p></main></body></html>'
+    )
 
 
 def handle_http_error(error: HTTPException):

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -35,6 +44,8 @@ def healthz():
 
 @blueprint.get("/lang/<code>")
 def set_language(code: str):
-    if code in current_app.config["LANGUAGES"]:
-        session["lang"] = code
+    """A plain link (works without JavaScript) that remembers the language in the session."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
     return redirect(safe_next_url(request.args.get("next")))
