@@ -26,6 +26,18 @@ KIND_LABELS = {
     "team": _l("Tổ CNSCĐ"),
 }
 
+TOPIC_LABELS = {
+    "ai": _l("Trí tuệ nhân tạo"),
+    "dvc": _l("Dịch vụ công trực tuyến"),
+    "safety": _l("An toàn số"),
+    "signature": _l("Chữ ký số"),
+    "other": _l("Kỹ năng số"),
+}
+
+
+def topic_label(code: str) -> str:
+    return str(TOPIC_LABELS.get(code, code))
+
 
 def role_label(code: str) -> str:
     return str(ROLE_LABELS.get(code, code))

@@ -203,3 +203,138 @@ def _write_markdown(path: Path, meta: dict, body: str) -> None:
 
 def count_courses() -> int:
     return db.session.scalar(select(func.count(Course.id))) or 0
+
+
+# --- Reading and progress -------------------------------------------------------------
+
+def _latest_published_number(course_id_column):
+    """Correlated subquery: the newest published version number of a course."""
+    from sqlalchemy.orm import aliased
+
+    other = aliased(CourseVersion)
+    return (select(func.max(other.number))
+            .where(other.course_id == course_id_column, other.status == "published")
+            .correlate(Course)
+            .scalar_subquery())
+
+
+def published_versions_stmt():
+    """Select (Course, CourseVersion) for the current published version of every live course."""
+    return (select(Course, CourseVersion)
+            .join(CourseVersion, CourseVersion.course_id == Course.id)
+            .where(Course.is_archived.is_(False),
+                   CourseVersion.number == _latest_published_number(Course.id)))
+
+
+def find_published(course_slug: str) -> tuple[Course, CourseVersion] | None:
+    row = db.session.execute(published_versions_stmt().where(Course.slug == course_slug)).first()
+    return (row[0], row[1]) if row else None
+
+
+def find_published_lesson(course_slug: str, lesson_slug: str):
+    """(Course, CourseVersion, Lesson) of the current published version, in one query."""
+    stmt = (select(Course, CourseVersion, Lesson)
+            .join(CourseVersion, CourseVersion.course_id == Course.id)
+            .join(Lesson, Lesson.version_id == CourseVersion.id)
+            .where(Course.slug == course_slug, Course.is_archived.is_(False),
+                   Lesson.slug == lesson_slug,
+                   CourseVersion.number == _latest_published_number(Course.id)))
+    row = db.session.execute(stmt).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+@dataclass
+class LessonState:
+    position: int
+    slug: str
+    title: str
+    est_minutes: int
+    is_done: bool
+
+
+def lesson_states(version: CourseVersion, user) -> list[LessonState]:
+    """The version's lessons in order with the user's done marks, in one query."""
+    from app.courses.models import LessonProgress
+
+    user_id = user.id if getattr(user, "is_authenticated", False) else None
+    stmt = (select(Lesson.position, Lesson.slug, Lesson.title, Lesson.est_minutes,
+                   LessonProgress.id)
+            .outerjoin(LessonProgress,
+                       (LessonProgress.user_id == user_id)
+                       & (LessonProgress.course_id == version.course_id)
+                       & (LessonProgress.lesson_slug == Lesson.slug))
+            .where(Lesson.version_id == version.id)
+            .order_by(Lesson.position))
+    return [LessonState(p, s, t, m, done is not None)
+            for p, s, t, m, done in db.session.execute(stmt)]
+
+
+def percent_done(states: list[LessonState]) -> int:
+    return round(100 * sum(s.is_done for s in states) / len(states)) if states else 0
+
+
+def mark_lesson_done(user, course: Course, version: CourseVersion, lesson_slug: str) -> bool:
+    """Record that ``user`` finished a lesson; True when newly recorded. Safe to repeat."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.courses.models import LessonProgress
+
+    exists = db.session.scalar(select(LessonProgress.id).where(
+        LessonProgress.user_id == user.id, LessonProgress.course_id == course.id,
+        LessonProgress.lesson_slug == lesson_slug))
+    if exists:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(LessonProgress(user_id=user.id, course_id=course.id,
+                                          lesson_slug=lesson_slug, version_id=version.id))
+    except IntegrityError:  # a double click raced us to it: the lesson is done either way
+        return False
+    return True
+
+
+@dataclass
+class CourseCard:
+    course: Course
+    version: CourseVersion
+    lessons_total: int
+    lessons_done: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.lessons_done / self.lessons_total) if self.lessons_total else 0
+
+    @property
+    def in_progress(self) -> bool:
+        return 0 < self.lessons_done < self.lessons_total
+
+
+def course_cards(user) -> list[CourseCard]:
+    """Every published course with the user's lesson counts: two queries whatever the number."""
+    from app.courses.models import LessonProgress
+
+    rows = db.session.execute(published_versions_stmt().order_by(CourseVersion.title)).all()
+    if not rows:
+        return []
+    user_id = user.id if getattr(user, "is_authenticated", False) else None
+    version_ids = [version.id for _, version in rows]
+    counts = dict.fromkeys(version_ids, (0, 0))
+    stmt = (select(Lesson.version_id, func.count(Lesson.id), func.count(LessonProgress.id))
+            .join(CourseVersion, CourseVersion.id == Lesson.version_id)
+            .outerjoin(LessonProgress,
+                       (LessonProgress.user_id == user_id)
+                       & (LessonProgress.course_id == CourseVersion.course_id)
+                       & (LessonProgress.lesson_slug == Lesson.slug))
+            .where(Lesson.version_id.in_(version_ids))
+            .group_by(Lesson.version_id))
+    for version_id, total, done in db.session.execute(stmt):
+        counts[version_id] = (total, done)
+    return [CourseCard(course, version, *counts[version.id]) for course, version in rows]
+
+
+def cards_for_home(user) -> list[CourseCard]:
+    """Courses in progress first, then not started, then finished."""
+    def rank(card: CourseCard) -> int:
+        return 0 if card.in_progress else (1 if card.lessons_done == 0 else 2)
+
+    return sorted(course_cards(user), key=rank)
