@@ -36,6 +36,7 @@ class Course(db.Model):
     # Trainers with a role on this unit (or above) may edit; None = shared, province-level.
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     versions: Mapped[list[CourseVersion]] = relationship(
@@ -76,12 +77,19 @@ class CourseVersion(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bumped on every save of a draft; a save based on an older revision is refused, so two
+    # trainers editing at once never overwrite each other silently (optimistic locking).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="versions")
     lessons: Mapped[list[Lesson]] = relationship(
         back_populates="version", order_by="Lesson.position", cascade="all, delete-orphan"
     )
-    created_by = relationship("User")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    published_by = relationship("User", foreign_keys=[published_by_id])
 
     def __repr__(self) -> str:
         return f"<CourseVersion course={self.course_id} v{self.number} {self.status}>"

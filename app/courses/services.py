@@ -115,6 +115,7 @@ def publish(version: CourseVersion, actor=None) -> None:
     """A draft becomes the version learners see; from now on it never changes."""
     version.status = "published"
     version.published_at = utcnow()
+    version.published_by_id = getattr(actor, "id", None)
 
 
 def import_course(source: CourseSource, *, publish_now: bool = False, actor=None) -> str:
