@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     # Models of packages without views yet still belong to the schema.
     import app.audit  # noqa: F401
+    import app.assessments.models  # noqa: F401
     import app.courses.models  # noqa: F401
 
 
