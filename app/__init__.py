@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     import app.audit  # noqa: F401
     import app.assessments.models  # noqa: F401
     import app.courses.models  # noqa: F401
+    import app.records.models  # noqa: F401
 
 
 def register_errorhandlers(app: Flask) -> None:
