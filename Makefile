@@ -37,7 +37,7 @@ lint: $(VENV)/.installed-test
 
 ## Re-extract the UI strings into the catalogs after changing templates or code.
 extract-messages: $(VENV)/.installed-app
-	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app
 	$(BIN)/pybabel update --no-fuzzy-matching -i app/translations/messages.pot -d app/translations -D messages
 
 bench: $(VENV)/.installed-test translations
