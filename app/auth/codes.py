@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
@@ -20,10 +21,12 @@ def generate_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def canonical_code(typed: str) -> str:
+def canonical_code(typed: str | None) -> str:
     """What a person typed, reduced to the code's letters: case, spaces and dashes ignored."""
-    return "".join(ch for ch in (typed or "").upper() if ch.isalnum())
+    text = unicodedata.normalize("NFKC", typed or "").upper()
+    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())
 
 
-def code_digest(typed: str) -> str:
-    return hashlib.sha256(canonical_code(typed).encode("ascii", "ignore")).hexdigest()
+def code_digest(typed: str | None) -> str:
+    """The only form in which a code is stored or looked up."""
+    return hashlib.sha256(canonical_code(typed).encode("ascii")).hexdigest()
