@@ -417,16 +417,15 @@ def _plan_row(p: _Parsed, unit: Unit, person, held: set) -> PlannedRow:
 
 
 def _load_people(phones: set[str], emails: set[str]):
-    """Existing people by phone and by email, in chunked IN queries (two dicts)."""
+    """Existing people by phone and by email (two dicts of rows), in chunked IN queries."""
     columns = (User.id, User.full_name, User.phone, User.email, User.unit_id, User.audience,
                User.gender, User.birth_year, Unit.path)
-    by_phone: dict[str, SimpleNamespace] = {}
-    by_email: dict[str, SimpleNamespace] = {}
+    by_phone: dict = {}
+    by_email: dict = {}
     for values, column, target in ((phones, User.phone, by_phone), (emails, User.email, by_email)):
         for chunk in _chunks(sorted(values)):
             stmt = select(*columns).join(Unit, User.unit_id == Unit.id).where(column.in_(chunk))
-            for found in db.session.execute(stmt):
-                person = SimpleNamespace(**found._mapping)
+            for person in db.session.execute(stmt):
                 target[person.phone if column is User.phone else person.email] = person
     return by_phone, by_email
 
@@ -487,33 +486,50 @@ def apply_roster(plan: RosterPlan, importer: User | None, *, filename: str,
 
 def _create_people(plan: RosterPlan, importer: User | None, expires_at,
                    progress: Callable[[int], None] | None) -> list[NewMember]:
-    """Bulk-insert the new people, a role grant each and an activation code each."""
+    """Bulk-insert the new people, a role grant each and an activation code each.
+
+    Plain executemany INSERTs (no RETURNING: on SQLite that path is several times slower);
+    the new ids are read back by phone or email, both unique.
+    """
     rows = [r for r in plan.rows if r.action == "create"]
     now = utcnow()
+    issuer_id = getattr(importer, "id", None)
     members: list[NewMember] = []
     for chunk in _chunks(rows, 1000):
-        ids = db.session.scalars(
-            insert(User).returning(User.id, sort_by_parameter_order=True),
-            [{"full_name": r.full_name, "phone": r.phone, "email": r.email,
-              "unit_id": r.unit.id, "audience": r.audience or "citizen", "gender": r.gender,
-              "birth_year": r.birth_year, "is_active_member": True,
-              "created_at": now, "updated_at": now} for r in chunk],
-        ).all()
-        db.session.execute(insert(RoleGrant), [
-            {"user_id": user_id, "unit_id": r.unit.id, "role": r.grant, "created_at": now}
-            for user_id, r in zip(ids, chunk, strict=True)])
+        db.session.execute(insert(User.__table__), [
+            {"full_name": r.full_name, "phone": r.phone, "email": r.email,
+             "unit_id": r.unit.id, "audience": r.audience or "citizen", "gender": r.gender,
+             "birth_year": r.birth_year, "password_hash": None, "is_active_member": True,
+             "created_at": now, "updated_at": now} for r in chunk])
+        ids = _new_ids(chunk)
+        db.session.execute(insert(RoleGrant.__table__), [
+            {"user_id": ids[r.row], "unit_id": r.unit.id, "role": r.grant, "created_at": now}
+            for r in chunk])
         codes = [generate_code() for _ in chunk]
-        db.session.execute(insert(OneTimeCode), [
-            {"user_id": user_id, "purpose": "activation", "code_digest": code_digest(code),
-             "expires_at": expires_at, "created_by_id": getattr(importer, "id", None),
+        db.session.execute(insert(OneTimeCode.__table__), [
+            {"user_id": ids[r.row], "purpose": "activation", "code_digest": code_digest(code),
+             "expires_at": expires_at, "used_at": None, "created_by_id": issuer_id,
              "created_at": now, "failed_tries": 0}
-            for user_id, code in zip(ids, codes, strict=True)])
+            for r, code in zip(chunk, codes, strict=True)])
         members.extend(NewMember(row=r.row, full_name=r.full_name, phone=r.phone, email=r.email,
                                  unit=r.unit, code=code)
                        for r, code in zip(chunk, codes, strict=True))
         if progress:
             progress(len(chunk))
     return members
+
+
+def _new_ids(rows: list[PlannedRow]) -> dict[int, int]:
+    """Row number → id of the person just inserted for it, found by phone, else by email."""
+    by_phone = {r.phone: r.row for r in rows if r.phone}
+    by_email = {r.email: r.row for r in rows if not r.phone}
+    ids: dict[int, int] = {}
+    for lookup, column in ((by_phone, User.phone), (by_email, User.email)):
+        for chunk in _chunks(sorted(lookup)):
+            for user_id, key in db.session.execute(
+                    select(User.id, column).where(column.in_(chunk))):
+                ids[lookup[key]] = user_id
+    return ids
 
 
 def _update_people(plan: RosterPlan, progress: Callable[[int], None] | None) -> None:
@@ -526,7 +542,7 @@ def _update_people(plan: RosterPlan, progress: Callable[[int], None] | None) -> 
     grants = [{"user_id": r.user_id, "unit_id": r.unit.id, "role": r.grant, "created_at": now}
               for r in rows if r.grant]
     for chunk in _chunks(grants, 1000):
-        db.session.execute(insert(RoleGrant), chunk)
+        db.session.execute(insert(RoleGrant.__table__), chunk)
     if progress and rows:
         progress(len(rows))
 

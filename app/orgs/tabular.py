@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import PurePath
 
 from flask_babel import lazy_gettext as _l
@@ -27,6 +28,7 @@ CSV_DELIMITERS = (",", ";", "\t")
 # files; the header is looked for among the first few non-blank rows.
 HEADER_SEARCH_ROWS = 10
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_UNTIDY_SPACE = re.compile(r"\S\s{2,}\S|[^\S ]")  # inner runs of spaces, tabs, line breaks
 
 
 class TableError(ValueError):
@@ -82,6 +84,7 @@ class Table:
     ignored: list[str] = field(default_factory=list)  # header cells we did not recognise
 
 
+@lru_cache(maxsize=4096)  # a roster repeats the same few roles, audiences and genders
 def match_key(name: str) -> str:
     """Headers and coded values compare equal when they differ only in case, spacing,
     punctuation or accents: "Số  điện-thoại" and "so dien thoai" give the same key."""
@@ -90,6 +93,10 @@ def match_key(name: str) -> str:
 
 def cell_text(value: object) -> str:
     """A cell as the text a person typed: 912345678.0 (Excel number) → "912345678"."""
+    if isinstance(value, str):
+        if value.isascii() and not _UNTIDY_SPACE.search(value):  # phones, codes, years
+            return value.strip()
+        return nfc(value)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -247,7 +247,8 @@ def test_the_reader_takes_any_column_spec():
 @pytest.mark.parametrize("value,text", [
     (None, ""), (912345678, "912345678"), (912345678.0, "912345678"), (8.5, "8.5"),
     (True, "1"), (datetime(1975, 3, 2), "1975-03-02"), (date(2025, 4, 29), "2025-04-29"),
-    ("  Lê   Văn  Tám ", "Lê Văn Tám"),
+    ("  Lê   Văn  Tám ", "Lê Văn Tám"), ("  Tran   Van\tTam ", "Tran Van Tam"),
+    (" 0912 345 678 ", "0912 345 678"),
 ])
 def test_cell_text(value, text):
     assert cell_text(value) == text
