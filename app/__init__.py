@@ -103,27 +103,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.assessments.attempt_views import blueprint as attempts_bp
-    from app.assessments.bank_views import blueprint as bank_bp
     from app.auth.views import blueprint as auth_bp
-    from app.courses.authoring_views import blueprint as authoring_bp
     from app.courses.views import blueprint as courses_bp
     from app.main.views import blueprint as main_bp
     from app.orgs.roster_views import blueprint as roster_bp
     from app.orgs.views import blueprint as orgs_bp
-    from app.records.class_views import blueprint as classes_bp
-    from app.records.views import blueprint as records_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(courses_bp)
-    app.register_blueprint(records_bp)
-    app.register_blueprint(classes_bp)
-    app.register_blueprint(attempts_bp)
-    app.register_blueprint(authoring_bp)
-    app.register_blueprint(bank_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
     import app.audit  # noqa: F401
@@ -147,19 +137,14 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.assessments.cli import questions_cli
     from app.auth.cli import users_cli
     from app.courses.cli import content_cli
     from app.demo import demo_cli
     from app.orgs.cli import units_cli
-    from app.records.cli import keys_cli, records_cli
 
     app.cli.add_command(units_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(content_cli)
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(records_cli)
-    app.cli.add_command(questions_cli)
 
 
