@@ -113,6 +113,9 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "WTF_CSRF_TIME_LIMIT": None,  # a member may keep a form open for hours on a slow phone
+        "SITE_URL": read.str("SITE_URL", "http://127.0.0.1:5000"),  # absolute URLs in credentials/QR
+        "SIGNING_KEY_DIR": read.str("SIGNING_KEY_DIR"),  # None → instance/keys (Ed25519, flask keys)
+        "VERIFY_LIMIT": read.str("VERIFY_LIMIT", "60 per minute"),  # /verify/<code> per IP
     }
     if env == "testing":
         settings.update(
