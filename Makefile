@@ -8,7 +8,8 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: run test lint translations extract-messages bench clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Học vụ số needs Python 3.11 or newer; found " + sys.version.split()[0] + ". Try: make run PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV). On Debian/Ubuntu: apt-get install python3-venv"; rm -rf $(VENV); exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed-app: pyproject.toml | $(BIN)/python
