@@ -128,7 +128,6 @@ class RosterPlan:
     rows: list[PlannedRow]
     errors: list[RowError]
     raw: dict[int, dict[str, str]]  # row number → cells as typed, for refused rows
-    columns: list[str] = field(default_factory=list)
 
     @property
     def invalid_rows(self) -> list[int]:
@@ -219,7 +218,6 @@ def validate_roster(rows: Table | Sequence[TableRow], importer: User | None,
         errors=sorted(errors, key=lambda e: (e.row, COLUMN_KEYS.index(e.column)
                                              if e.column in COLUMN_KEYS else 99)),
         raw={r.number: r.values for r in table_rows if r.number in bad},
-        columns=list(rows.columns) if isinstance(rows, Table) else list(COLUMN_KEYS),
     )
     if progress:
         progress(len(table_rows) % PROGRESS_STEP)

@@ -129,9 +129,9 @@ def test_errors_are_a_422_table_and_nothing_is_written(client, auth, officer):
     assert users_count() == before
     text = response.text
     assert "Chưa ghi gì" in text
-    assert '<th scope="col" class="num">Dòng</th>' in text
-    rows = re.findall(r"<tr>\s*<td class=\"num\">(\d+)</td>\s*<td>([^<]+)</td>\s*"
-                      r"<td class=\"value\">([^<]*)</td>\s*<td class=\"reason\">([^<]+)</td>", text)
+    assert re.search(r'<th scope="col"[^>]*>Dòng</th>', text)
+    cell = r"<td[^>]*>([^<]*)</td>\s*"
+    rows = re.findall(r"<tr[^>]*>\s*" + cell * 4 + "</tr>", text)
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("3", "Số điện thoại", "0912 34"), ("4", "Mã đơn vị", "XA-B")]
     assert rows[0][3] == phone_reason("0912 34")
