@@ -32,7 +32,7 @@ def _require_trainer() -> None:
 
 def _class_form() -> ClassForm:
     form = ClassForm()
-    courses = db.session.execute(published_versions_stmt().order_by(Course.slug)).tuples().all()
+    courses = db.session.execute(published_versions_stmt().order_by(Course.slug)).all()
     form.fill_choices(courses, units_in_scope(current_user, classes.ACTION))
     return form
 

@@ -102,7 +102,7 @@ def classes_query(user) -> Select:
 def course_titles() -> dict[int, str]:
     """Title of the current published version of every course (a few dozen at most)."""
     return {course.id: version.title
-            for course, version in db.session.execute(published_versions_stmt()).tuples()}
+            for course, version in db.session.execute(published_versions_stmt())}
 
 
 def units_by_id(ids) -> dict[int, Unit]:
@@ -192,7 +192,7 @@ def attendances(klass: InPersonClass) -> list[tuple[ClassAttendance, User]]:
     return list(db.session.execute(
         select(ClassAttendance, User).join(User, ClassAttendance.user_id == User.id)
         .where(ClassAttendance.class_id == klass.id)
-        .order_by(User.full_name, User.id)).tuples())
+        .order_by(User.full_name, User.id)))
 
 
 def search_roster(trainer, klass: InPersonClass, query: str | None) -> list[User]:

@@ -48,10 +48,17 @@ def _read_input(value: str) -> str:
     """A path to a file (the .json credential, or a text file with the QR text), or the text."""
     if value == "-":
         return sys.stdin.read()
-    path = Path(value)
-    if len(value) < 4096 and path.is_file():
-        return path.read_text(encoding="utf-8")
-    return value
+    try:
+        is_file = Path(value).is_file()
+    except OSError:  # a token is longer than any file name may be
+        is_file = False
+    if not is_file:
+        return value
+    try:
+        return Path(value).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"Tệp {value} không phải văn bản UTF-8 (cần tệp .json "
+                                   "tải từ /verify/<mã>.json hoặc nội dung mã QR).") from None
 
 
 @records_cli.command("verify")

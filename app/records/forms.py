@@ -7,7 +7,37 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, FloatField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
+
+
+class LocalDateField(DateField):
+    """dd/mm/yyyy or the ISO date a browser's date picker sends; a Vietnamese message when neither."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Ngày không hợp lệ: nhập theo dạng ngày/tháng/năm, ví dụ 15/05/2026.")) from None
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:  # said once; the range and required checks need not repeat it
+            raise StopValidation()
+
+
+class DecimalCommaField(FloatField):
+    """A number typed the Vietnamese way (70,5) or the English way (70.5)."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata([v.strip().replace(",", ".") for v in valuelist])
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Nhập một số, ví dụ 70.")) from None
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:
+            raise StopValidation()
 
 
 class ActionForm(FlaskForm):
@@ -28,12 +58,12 @@ class ClassForm(FlaskForm):
                             validators=[InputRequired(_l("Chọn khóa học."))])
     unit_code = SelectField(_l("Đơn vị tổ chức lớp"), validate_choice=False,
                             validators=[InputRequired(_l("Chọn đơn vị."))])
-    held_on = DateField(_l("Ngày học"), format=["%Y-%m-%d", "%d/%m/%Y"],
+    held_on = LocalDateField(_l("Ngày học"), format=["%Y-%m-%d", "%d/%m/%Y"],
                         description=_l("Ngày/tháng/năm, ví dụ 15/05/2026."),
                         validators=[InputRequired(_l("Nhập ngày học (ngày/tháng/năm)."))])
     place = StringField(_l("Địa điểm"), description=_l("Ví dụ: Hội trường UBND xã, Nhà văn hóa ấp 3."),
                         validators=[InputRequired(_l("Nhập địa điểm học.")), Length(max=200)])
-    pass_percent = FloatField(
+    pass_percent = DecimalCommaField(
         _l("Điểm đạt (%)"), default=70,
         description=_l("Học viên có mặt và đạt từ mức này trở lên được cấp chứng nhận."),
         validators=[InputRequired(_l("Nhập điểm đạt, ví dụ 70.")),
