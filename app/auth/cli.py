@@ -78,7 +78,9 @@ def create_user_command(full_name, phone, email, role, unit_code, audience, pass
 # --- `flask users import`: roster import (app/orgs/roster.py does the work) ---------------
 
 
-@users_cli.command("import")
+@users_cli.command("import", help=(
+    "Nhập danh sách thành viên từ FILE (.csv UTF-8 hoặc .xlsx). Người mới nhận mã kích hoạt, "
+    "ghi vào một tệp CSV. Mã thoát 0: mọi dòng hợp lệ đã được ghi; 1: có dòng lỗi."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi gì.")
 @click.option("--skip-invalid", is_flag=True,
@@ -102,6 +104,8 @@ def _import_roster_file(file, dry_run, skip_invalid, as_identifier, codes_out) -
     import time
     from pathlib import Path
 
+    from sqlalchemy.exc import IntegrityError
+
     from app.orgs import roster
     from app.orgs.tabular import TableError, read_table
 
@@ -122,10 +126,15 @@ def _import_roster_file(file, dry_run, skip_invalid, as_identifier, codes_out) -
     if will_write and plan.count("create"):
         codes_path = Path(codes_out) if codes_out else path.with_name(
             f"{path.stem}-ma-kich-hoat-{_utc_stamp()}.csv")
-    with _roster_progress(total if will_write else 0, "Ghi") as bar:
-        result = roster.apply_roster(plan, importer, filename=path.name, source="cli",
-                                     dry_run=dry_run, skip_invalid=skip_invalid,
-                                     progress=bar.update)
+    try:
+        with _roster_progress(total if will_write else 0, "Ghi") as bar:
+            result = roster.apply_roster(plan, importer, filename=path.name, source="cli",
+                                         dry_run=dry_run, skip_invalid=skip_invalid,
+                                         progress=bar.update)
+    except IntegrityError:  # someone added the same person while we were checking
+        db.session.rollback()
+        raise click.ClickException("dữ liệu vừa bị thay đổi bởi một lần nhập khác; "
+                                   "không ghi gì. Hãy chạy lại.") from None
     if codes_path is not None:
         _write_private(codes_path, roster.codes_csv(result.new_members, result.expires_at))
     try:
@@ -209,6 +218,7 @@ def _roster_summary(result, codes_path) -> None:
         click.echo("Không ghi gì vì có dòng lỗi. Sửa tệp rồi chạy lại, "
                    "hoặc dùng --skip-invalid để ghi các dòng hợp lệ.")
     if codes_path is not None:
-        click.echo(f"Mã kích hoạt của {len(result.new_members)} người mới đã ghi vào {codes_path} "
+        click.echo(f"Mã kích hoạt của {len(result.new_members)} người mới đã ghi vào "
+                   f"{codes_path.resolve()} "
                    "(chỉ lần này; hãy giữ kín và trao cho tổ trưởng).")
     click.echo(f"Lần nhập #{record.id} đã được ghi nhật ký.")
