@@ -44,9 +44,21 @@ def course(slug: str):
     course, version = found
     states = services.lesson_states(version, current_user)
     next_lesson = next((s for s in states if not s.is_done), None)
+    assessment, last_attempt = _assessment_status(course)
     return render_template("courses/course.html", course=course, version=version, states=states,
                            percent=services.percent_done(states), next_lesson=next_lesson,
-                           topic_label=topic_label)
+                           topic_label=topic_label, assessment=assessment,
+                           last_attempt=last_attempt)
+
+
+def _assessment_status(course):
+    """The course's assessment and the learner's latest attempt at it (either may be None)."""
+    from app.assessments.attempts import assessment_of, latest_attempt
+
+    assessment = assessment_of(course.id)
+    if assessment is None or not current_user.is_authenticated:
+        return assessment, None
+    return assessment, latest_attempt(current_user, assessment)
 
 
 @blueprint.get("/courses/<slug>/lessons/<lesson_slug>")
