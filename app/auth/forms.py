@@ -54,9 +54,9 @@ def _identifier_field() -> StringField:
         _phone_or_email])
 
 
-def _new_password_field(label) -> PasswordField:
+def _new_password_field(label, missing=None) -> PasswordField:
     return PasswordField(label, description=PASSWORD_RULES, validators=[
-        DataRequired(_l("Nhập mật khẩu mới.")), PasswordRules()])
+        DataRequired(missing or _l("Nhập mật khẩu mới.")), PasswordRules()])
 
 
 def _confirm_field(label) -> PasswordField:
@@ -109,5 +109,5 @@ class RegisterForm(FlaskForm):
     birth_year = IntegerField(_l("Năm sinh (không bắt buộc)"), validators=[
         Optional(), _plausible_birth_year],
         invalid_value_message=_l("Năm sinh là một số, ví dụ 1968."))
-    new_password = _new_password_field(_l("Mật khẩu"))
+    new_password = _new_password_field(_l("Mật khẩu"), _l("Nhập mật khẩu."))
     confirm = _confirm_field(_l("Nhập lại mật khẩu"))

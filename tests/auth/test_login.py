@@ -203,6 +203,7 @@ class TestRateLimit:
         blocked = client.post("/login", data={"identifier": PHONE, "password": PASSWORD})
         assert blocked.status_code == 429
         assert "Vui lòng đợi một lát rồi thử lại" in blocked.text
+        assert 0 < int(blocked.headers["Retry-After"]) <= 60
         assert 'lang="vi"' in blocked.text
         elsewhere = client.post("/login", data={"identifier": PHONE, "password": PASSWORD},
                                 environ_base={"REMOTE_ADDR": "10.9.8.7"})

@@ -48,6 +48,18 @@ def test_rules_are_shown_on_the_account_page(client, member):
     assert 'aria-describedby="new_password-hint"' in response.text
 
 
+def test_account_page_says_who_i_am_and_where_i_hold_roles(client, member, units):
+    from app.auth import services
+
+    services.grant_role(member, units.a, "trainer")
+    db.session.commit()
+    client.post("/login", data={"identifier": PHONE, "password": PASSWORD})
+    page = client.get("/account").text
+    assert "Nguyễn Văn An" in page and "0912 345 678" in page
+    assert "Học viên — Tổ CNSCĐ ấp 1" in page
+    assert "Giảng viên — Xã Đak Lua" in page
+
+
 class TestChangePassword:
     @pytest.fixture(autouse=True)
     def signed_in(self, client, member):

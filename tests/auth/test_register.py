@@ -142,6 +142,7 @@ class TestRefused:
         ({"full_name": "A" * 201}, "dài quá 200 ký tự"),
         ({"new_password": "ngan1", "confirm": "ngan1"}, "ít nhất 8 ký tự"),
         ({"confirm": "khac-han-1961"}, "Hai mật khẩu không khớp."),
+        ({"new_password": "", "confirm": ""}, "Nhập mật khẩu."),
     ])
     def test_other_bad_input(self, client, units, changes, message):
         response = register(client, **changes)
