@@ -552,8 +552,7 @@ def reviewed_item(item: AttemptItem) -> ReviewedItem:
     elif kind == "numerical":
         if response.get("text"):
             given.append(str(escape(response["text"])))
-        right = [_numeric_label(alt) for alt in scoring.numeric_alternatives(data)
-                 if alt["weight"] >= 100]
+        right = _numeric_keys(data)
         feedback = _typed_feedback(data, response, "numerical")
     elif kind == "matching":
         matches = response.get("matches") or {}
@@ -583,15 +582,31 @@ def _typed_feedback(data: Mapping[str, Any], response: Mapping[str, Any], kind: 
     return [wrong] if wrong and scoring.score_item(kind, data, response) < 1 else []
 
 
-def _numeric_label(alt: dict[str, float]) -> str:
+def _numeric_keys(data: Mapping[str, Any]) -> list[str]:
+    """Full-credit numerical answers as written: "15", "1,5 ± 0,5", "từ 1 đến 5"."""
     from flask_babel import format_decimal
 
-    if alt["low"] == alt["high"]:
-        return format_decimal(alt["low"])
-    middle = (alt["low"] + alt["high"]) / 2
-    return _("%(low)s đến %(high)s (tức %(middle)s ± %(tolerance)s)",
-             low=format_decimal(alt["low"]), high=format_decimal(alt["high"]),
-             middle=format_decimal(middle), tolerance=format_decimal(alt["high"] - middle))
+    raw = data.get("answers")
+    if not isinstance(raw, list):
+        raw = [{"answer": data.get("answer"), "tolerance": data.get("tolerance", 0)}]
+    labels = []
+    for alt in raw:
+        if not isinstance(alt, Mapping) or (alt.get("weight") is not None
+                                            and scoring.option_weight(alt) < 100):
+            continue
+        if alt.get("min") is not None and alt.get("max") is not None:
+            low, high = scoring.parse_number(alt["min"]), scoring.parse_number(alt["max"])
+            if low is not None and high is not None:
+                labels.append(_("từ %(low)s đến %(high)s", low=format_decimal(low),
+                                high=format_decimal(high)))
+            continue
+        value = scoring.parse_number(alt.get("answer"))
+        tolerance = abs(scoring.parse_number(alt.get("tolerance")) or 0.0)
+        if value is None:
+            continue
+        labels.append(f"{format_decimal(value)} ± {format_decimal(tolerance)}" if tolerance
+                      else format_decimal(value))
+    return labels
 
 
 def answers_visible(attempt: Attempt, passed_any: bool) -> bool:

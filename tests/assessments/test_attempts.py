@@ -317,3 +317,46 @@ def test_mastery_follows_the_submission(world):
     rows = {r.competency_code: r for r in db.session.scalars(select(CompetencyMastery))}
     assert set(rows) == {"4.1", "4.2"}
     assert all(r.is_mastered and r.evidence_attempt_id == attempt.id for r in rows.values())
+
+
+def test_review_shows_given_and_right_answers_with_feedback(world):
+    make_question(world.course, "q-range", "numerical",
+                  {"answers": [{"min": 1, "max": 5, "weight": 100}], "wrong_feedback_html": "<p>Xa quá</p>"})
+    make_question(world.course, "q-tf2", "true_false",
+                  {"answer": True, "feedback_false_html": "<p>Nhớ lại bài 2</p>"})
+    attempt, _ = attempts.start_attempt(world.learner, world.assessment)
+    answer_all_right(attempt)
+    attempts.save_answer(attempt, item_of(attempt, "q-range").position, {"text": "9"})
+    attempts.save_answer(attempt, item_of(attempt, "q-tf2").position, {"choice": "false"})
+    attempts.submit(attempt)
+    reviewed = {i.snapshot["key"]: attempts.reviewed_item(i) for i in attempt.items}
+    assert reviewed["q-single"].verdict == "right"
+    assert reviewed["q-single"].right == reviewed["q-single"].given == ["<p>Phương án đúng</p>"]
+    assert "BIMAT-FB-q-single" in reviewed["q-single"].feedback[0]
+    assert len(reviewed["q-multiple"].right) == 2 and "BIMAT-FB-M1" in reviewed["q-multiple"].feedback[0]
+    assert reviewed["q-tf"].right == ["Sai"] and reviewed["q-tf"].given == ["Sai"]
+    assert reviewed["q-short"].right == ["Lừa đảo BIMAT"]  # the 50 % answer is not "the" answer
+    assert reviewed["q-short"].given == ["LỪA ĐẢO bimat"]
+    assert reviewed["q-num"].right == ["1.234,5 ± 0,5"] and reviewed["q-num"].given == ["1.234,7"]
+    assert reviewed["q-match"].right[0] == "<p>Mật khẩu bị lộ</p> → Đổi mật khẩu ngay"
+    assert reviewed["q-range"].right == ["từ 1 đến 5"] and reviewed["q-range"].verdict == "wrong"
+    assert reviewed["q-range"].feedback == ["<p>Xa quá</p>"]
+    assert reviewed["q-tf2"].feedback == ["<p>Nhớ lại bài 2</p>"]
+
+
+def test_review_of_a_partly_right_and_a_blank_item(world):
+    attempt, _ = attempts.start_attempt(world.learner, world.assessment)
+    attempts.save_answer(attempt, item_of(attempt, "q-multiple").position, {"choices": ["a"]})
+    attempts.submit(attempt)
+    assert attempts.reviewed_item(item_of(attempt, "q-multiple")).verdict == "partial"
+    blank = attempts.reviewed_item(item_of(attempt, "q-short"))
+    assert blank.verdict == "blank" and blank.given == []
+
+
+def test_matching_distractors_are_offered(world):
+    make_question(world.course, "m-dis", "matching", {
+        "pairs": [{"left_html": "A", "right": "1"}, {"left_html": "B", "right": "2"},
+                  {"left_html": "C", "right": "3"}], "distractors": ["4", "5"]})
+    attempt, _ = attempts.start_attempt(world.learner, world.assessment)
+    choices = sorted(c["text"] for c in item_of(attempt, "m-dis").snapshot["choices"])
+    assert choices == ["1", "2", "3", "4", "5"]
