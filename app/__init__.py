@@ -109,12 +109,14 @@ def register_blueprints(app: Flask) -> None:
     from app.main.views import blueprint as main_bp
     from app.orgs.roster_views import blueprint as roster_bp
     from app.orgs.views import blueprint as orgs_bp
+    from app.records.views import blueprint as records_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(records_bp)
     app.register_blueprint(attempts_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
@@ -143,10 +145,13 @@ def register_commands(app: Flask) -> None:
     from app.courses.cli import content_cli
     from app.demo import demo_cli
     from app.orgs.cli import units_cli
+    from app.records.cli import keys_cli, records_cli
 
     app.cli.add_command(units_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(content_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(records_cli)
 
 
