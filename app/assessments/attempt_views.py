@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.assessments import analysis, attempts, mastery
@@ -231,8 +232,21 @@ def submit(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempts.submit(attempt):
         flash(_("Đã nộp bài."), "success")
+        _congratulate_if_completed(attempt)
     db.session.commit()
     return redirect(url_for("attempts.result", attempt_id=attempt.id))
+
+
+def _congratulate_if_completed(attempt: Attempt) -> None:
+    """A passing submission that completed the course links to the new certificate."""
+    from app.records.rules import created_now, find_record
+
+    record = find_record(attempt.user_id, attempt.assessment.course_id)
+    if created_now(record):
+        flash(Markup('{} <a href="{}">{}</a>').format(
+            _("Chúc mừng! Bạn đã hoàn thành khóa học “%(title)s”.", title=record.course_title),
+            url_for("records.certificate", code=record.verification_code),
+            _("Xem chứng nhận")), "success")
 
 
 # --- Results ----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from app.assessments.mastery import update_mastery
 from app.assessments.models import Assessment, Attempt, AttemptItem, Question
 from app.extensions import db
 from app.models_base import utcnow
+from app.records.rules import on_attempt_passed
 from app.text import nfc
 
 PAGE_SIZE = 5
@@ -376,6 +377,7 @@ def submit(attempt: Attempt, *, now: datetime | None = None) -> bool:
                        .execution_options(populate_existing=True)).all()
     score(attempt)
     update_mastery(attempt)
+    on_attempt_passed(attempt)  # a pass may complete the course: its record, same transaction
     return True
 
 

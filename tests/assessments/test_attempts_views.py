@@ -366,3 +366,38 @@ def test_csrf_is_required_for_every_attempt_form(client, world):
     assert with_header.status_code == 200
     submitted = client.post(f"/attempts/{attempt.id}/submit", data={"csrf_token": csrf_token(page)})
     assert submitted.status_code == 302
+
+
+def every_lesson_done(world) -> None:
+    """Give the course one lesson, marked done by the learner (half of the completion rule)."""
+    from app.courses.models import CourseVersion, Lesson, LessonProgress
+
+    version = db.session.scalar(select(CourseVersion))
+    db.session.add(Lesson(version_id=version.id, position=1, slug="bai-1", title="Bài 1",
+                          body_md="x", body_html="<p>x</p>", html_hash="h"))
+    db.session.add(LessonProgress(user_id=world.learner.id, course_id=world.course.id,
+                                  lesson_slug="bai-1", version_id=version.id))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_a_pass_with_every_lesson_done_completes_the_course(client, world, passed):
+    from app.records.models import CompletionRecord
+
+    every_lesson_done(world)
+    world.assessment.pass_percent = 10 if passed else 90
+    db.session.commit()
+    login(client, world.learner)
+    attempt = start(client)
+    client.post(f"/attempts/{attempt.id}/answer", data={"position": "3", "q3": "false"})
+    page = client.post(f"/attempts/{attempt.id}/submit", follow_redirects=True).text
+    record = db.session.scalar(select(CompletionRecord))
+    if not passed:
+        assert record is None and "Chúc mừng" not in page
+        return
+    assert record is not None and record.attempt_id == attempt.id
+    assert record.user_id == world.learner.id
+    assert "Chúc mừng! Bạn đã hoàn thành khóa học" in page
+    assert f"/certificates/{record.verification_code}" in page
+    client.post(f"/attempts/{attempt.id}/submit")  # a replay completes nothing twice
+    assert db.session.scalar(select(func.count(CompletionRecord.id))) == 1

@@ -52,7 +52,7 @@
       headers: { "Accept": "application/json", "X-CSRFToken": token }
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
-        if (response.ok) {
+        if (response.ok && body.ok === true) {
           tries[position] = 0;
           fieldset.classList.remove("has-error");
           say(body.message || "", "saved");
@@ -62,6 +62,8 @@
         } else if (response.status === 400 && body.message) {
           fieldset.classList.add("has-error");
           say(body.message, "error");  // the answer itself is not acceptable: no retry
+        } else if (response.redirected || response.status === 401) {
+          say(statusLine.getAttribute("data-signed-out"), "error");  // signed out meanwhile
         } else {
           retryLater(fieldset);
         }
