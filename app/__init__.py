@@ -79,9 +79,10 @@ def configure_sqlite(app: Flask) -> None:
 
 def select_locale() -> str:
     """The language chosen with the switch, else Vietnamese (never the browser's guess)."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    lang = session.get("lang")
+    # CLI commands translate too (role labels, messages) but have no session.
+    lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
