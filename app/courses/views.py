@@ -44,21 +44,24 @@ def course(slug: str):
     course, version = found
     states = services.lesson_states(version, current_user)
     next_lesson = next((s for s in states if not s.is_done), None)
-    assessment, last_attempt = _assessment_status(course)
+    assessment, last_attempt, may_analyse = _assessment_status(course)
     return render_template("courses/course.html", course=course, version=version, states=states,
                            percent=services.percent_done(states), next_lesson=next_lesson,
                            topic_label=topic_label, assessment=assessment,
-                           last_attempt=last_attempt)
+                           last_attempt=last_attempt, may_analyse=may_analyse)
 
 
 def _assessment_status(course):
-    """The course's assessment and the learner's latest attempt at it (either may be None)."""
+    """The course's assessment, the learner's latest attempt at it, and whether the user may
+    see its item analysis (a trainer of the course)."""
+    from app.assessments.analysis import may_analyse
     from app.assessments.attempts import assessment_of, latest_attempt
 
     assessment = assessment_of(course.id)
     if assessment is None or not current_user.is_authenticated:
-        return assessment, None
-    return assessment, latest_attempt(current_user, assessment)
+        return assessment, None, False
+    return (assessment, latest_attempt(current_user, assessment),
+            may_analyse(current_user, course))
 
 
 @blueprint.get("/courses/<slug>/lessons/<lesson_slug>")

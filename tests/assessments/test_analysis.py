@@ -158,3 +158,11 @@ def test_unit_course_analysis_needs_a_trainer_of_that_unit(client, world):
     insider = quick_user(world.commune, role="trainer", phone="+84913999003")
     login(client, insider)
     assert client.get("/courses/khoa-thu/assessment/analysis").status_code == 200
+
+
+def test_course_page_links_the_analysis_for_trainers_only(client, world):
+    login(client, world.learners["u1"])
+    assert "/assessment/analysis" not in client.get("/courses/khoa-thu/").text
+    client.post("/logout")
+    login(client, quick_user(world.province, role="trainer", phone="+84913999004"))
+    assert "/courses/khoa-thu/assessment/analysis" in client.get("/courses/khoa-thu/").text

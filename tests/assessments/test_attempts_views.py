@@ -401,3 +401,21 @@ def test_a_pass_with_every_lesson_done_completes_the_course(client, world, passe
     assert f"/certificates/{record.verification_code}" in page
     client.post(f"/attempts/{attempt.id}/submit")  # a replay completes nothing twice
     assert db.session.scalar(select(func.count(CompletionRecord.id))) == 1
+
+
+def test_an_expired_last_attempt_is_submitted_even_when_no_new_one_may_start(client, app):
+    world = build_world({"time_limit_minutes": 5, "max_attempts": 1})
+    login(client, world.learner)
+    attempt = start(client)
+    client.post(f"/attempts/{attempt.id}/answer", data={"position": "3", "q3": "false"})
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt.id)
+    attempt.items[2].answered_at = attempts.as_utc(attempt.items[2].answered_at) - timedelta(minutes=10)
+    attempt.started_at = attempts.as_utc(attempt.started_at) - timedelta(minutes=10)
+    attempt.deadline_at = attempts.as_utc(attempt.deadline_at) - timedelta(minutes=10)
+    db.session.commit()
+    refused = client.post(START)
+    assert refused.status_code == 409 and "dùng hết 1 lần" in refused.text
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt.id)
+    assert attempt.status == "submitted" and attempt.score_percent == pytest.approx(16.67, abs=0.01)

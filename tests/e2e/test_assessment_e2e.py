@@ -134,3 +134,24 @@ def test_without_javascript_page_by_page(new_page, world):
     page.goto("/me/competencies")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hồ sơ năng lực số")
     screenshot(page, f"competencies-{WIDTHS['mobile']}")
+
+
+def test_trainer_reads_the_item_analysis(new_page, world):
+    from app.assessments import attempts
+    from tests.assessments.factories import quick_user
+
+    for i, choice in enumerate(["a", "a", "b", "c"]):
+        learner = quick_user(world.commune, phone=f"+8491500000{i}")
+        attempt, _ = attempts.start_attempt(learner, world.assessment)
+        attempts.save_answer(attempt, 1, {"choice": choice})
+        attempts.save_answer(attempt, 3, {"choice": "false" if i < 2 else "true"})
+        attempts.submit(attempt)
+    quick_user(world.province, role="trainer", phone="+84915999999")
+    db.session.commit()
+    page = new_page(WIDTHS["mobile"], javascript=False)
+    login(page, "0915999999")
+    page.goto("/courses/khoa-thu/")
+    page.get_by_role("link", name="Phân tích câu hỏi (dành cho giảng viên)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Phân tích câu hỏi")
+    expect(page.locator(".item-stat").first).to_contain_text("q-single")
+    screenshot(page, f"assessment-analysis-{WIDTHS['mobile']}")
