@@ -20,10 +20,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from app.courses import services
 from app.extensions import db
 from app.labels import topic_label
+from app.records.rules import created_now, record_completion_if_due
 
 blueprint = Blueprint("courses", __name__, template_folder="templates")
 
@@ -107,6 +109,12 @@ def mark_done(slug: str, lesson_slug: str):
     course, version, lesson = found
     if services.mark_lesson_done(current_user, course, version, lesson.slug):
         flash(_("Đã ghi nhận: bạn học xong bài “%(title)s”.", title=lesson.title), "success")
+        record = record_completion_if_due(current_user, course)
+        if created_now(record):
+            flash(Markup('{} <a href="{}">{}</a>').format(
+                _("Chúc mừng! Bạn đã hoàn thành khóa học “%(title)s”.", title=record.course_title),
+                url_for("records.certificate", code=record.verification_code),
+                _("Xem chứng nhận")), "success")
     db.session.commit()
     states = services.lesson_states(version, current_user)
     following = next((s for s in states if s.position > lesson.position), None)
