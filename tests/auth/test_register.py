@@ -151,6 +151,25 @@ class TestRefused:
         assert "Not a valid" not in response.text
         assert user_count() == 0
 
+    def test_a_simultaneous_registration_of_the_same_phone_is_a_400(self, client, units,
+                                                                    monkeypatch):
+        """Both requests passed the duplicate check; the unique index stops the second."""
+        from app.auth import services
+
+        taken = client.application.test_client()
+        assert register(taken).status_code == 302
+
+        def racing(**kwargs):
+            return services.create_user(full_name=kwargs["full_name"], unit=units.a,
+                                        phone="+84933111222", password=kwargs["password"])
+
+        monkeypatch.setattr(services, "register_learner", racing)
+        response = register(client, full_name="Người thứ hai")
+        assert response.status_code == 400
+        assert "đã có tài khoản" in response.text
+        assert 'value="Người thứ hai"' in response.text
+        assert user_count() == 1
+
     def test_signed_in_member_is_sent_home(self, client, member):
         client.post("/login", data={"identifier": member.phone, "password": "matkhau123"})
         assert client.get("/register").status_code == 302
