@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from app.main.views import blueprint as main_bp
     from app.orgs.roster_views import blueprint as roster_bp
     from app.orgs.views import blueprint as orgs_bp
+    from app.records.class_views import blueprint as classes_bp
     from app.records.views import blueprint as records_bp
 
     app.register_blueprint(main_bp)
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(roster_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(records_bp)
+    app.register_blueprint(classes_bp)
     app.register_blueprint(attempts_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
