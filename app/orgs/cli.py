@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.orgs import services
@@ -48,7 +49,11 @@ def import_command(file: Path, provinces: tuple[str, ...]) -> None:
         db.session.rollback()
         _fail(report.errors)
     services.record_units_import(file.name, report)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another import created the same code between our check and now
+        db.session.rollback()
+        _fail(["line 1: một lần nhập khác vừa ghi cùng mã đơn vị; không ghi gì, hãy chạy lại."])
     click.echo(f"Đã nạp {file.name}: tạo mới {report.created}, cập nhật {report.updated}, "
                f"không đổi {report.unchanged}"
                + (f", đơn vị con được chuyển theo {report.moved}" if report.moved else "") + ".")

@@ -40,7 +40,12 @@ class PersonForm(FlaskForm):
     def fill_choices(self, units) -> None:
         """Units in the editor's scope, indented by depth, plus the fixed code lists."""
         top = min((u.depth for u in units), default=0)
-        self.unit_code.choices = [(u.code, "— " * (u.depth - top) + u.full_name) for u in units]
+        names = {u.id: u.full_name for u in units}
+        # Team names repeat from commune to commune ("khu phố 1"): add the commune.
+        self.unit_code.choices = [
+            (u.code, "— " * (u.depth - top) + u.full_name
+             + (f" · {names[u.parent_id]}" if u.kind == "team" and u.parent_id in names else ""))
+            for u in units]
         self.audience.choices = [(a, audience_label(a)) for a in AUDIENCES]
         self.gender.choices = [("", _l("— Không ghi —"))] + [(g, gender_label(g)) for g in GENDERS]
 

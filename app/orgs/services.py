@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from app.audit import record_audit
 from app.auth.models import AUDIENCES, GENDERS, ROLES, User
-from app.auth.permissions import can, scope_clause
+from app.auth.permissions import can, grantable_roles, scope_clause
 from app.auth.phone import InvalidPhone, format_phone, normalize_phone
 from app.auth.services import normalize_email
 from app.extensions import db
@@ -332,6 +332,7 @@ def _rewrite_paths(units: Iterable[Unit]) -> list[str]:
 
 
 def record_units_import(filename: str, report: UnitImportReport, actor=None) -> None:
+    """Audit trail of a unit import (the caller commits)."""
     record_audit("units.import", actor=actor, target=filename, created=report.created,
                  updated=report.updated, unchanged=report.unchanged, moved=report.moved)
 
@@ -363,9 +364,29 @@ def units_with_member_counts(
         .outerjoin(User, User.unit_id == below.id)
         .where(condition(listed))
         .group_by(listed.id)
-        .order_by(listed.name, listed.id)
     )
-    return [UnitCount(unit, count) for unit, count in db.session.execute(stmt)]
+    rows = [UnitCount(unit, count) for unit, count in db.session.execute(stmt)]
+    return sorted(rows, key=lambda row: vietnamese_key(row.unit.name))
+
+
+_VI_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_VI_RANK = {letter: rank for rank, letter in enumerate(_VI_ALPHABET)}
+# Dictionary order of the tones: none, huyền, hỏi, ngã, sắc, nặng.
+_TONE_RANK = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_key(text: str) -> tuple[list[int], list[int]]:
+    """Sort key in Vietnamese dictionary order: đ after d, ă/â after a, tones second.
+
+    Code-point order would put every "Đ…" name after "Xuân…", which no officer expects.
+    """
+    letters, tones = [], []
+    for char in nfc(text).lower():
+        parts = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(p for p in parts if p not in _TONE_RANK))
+        letters.append(_VI_RANK.get(base, ord(base[0]) - 0x110000))  # others before letters
+        tones.append(max((_TONE_RANK.get(p, 0) for p in parts), default=0))
+    return letters, tones
 
 
 def unit_and_children(unit: Unit) -> tuple[int, list[UnitCount]]:
@@ -377,6 +398,7 @@ def unit_and_children(unit: Unit) -> tuple[int, list[UnitCount]]:
 
 
 def top_units_with_counts(units: list[Unit]) -> list[UnitCount]:
+    """The given units with their subtree member counts (for the caller's top units)."""
     ids = [u.id for u in units]
     if not ids:
         return []
@@ -485,11 +507,21 @@ class PersonChanges:
     is_active_member: bool = True
 
 
+def may_edit_person(editor, person: User) -> bool:
+    """Changing someone's phone or email can hand their account over, so (as for reset codes)
+    every role the person holds must be one the editor could grant on that unit."""
+    return can(editor, "people.edit", person.unit) and all(
+        can(editor, "people.edit", grant.unit) and grant.role in grantable_roles(editor, grant.unit)
+        for grant in person.grants)
+
+
 def update_person(editor, person: User, changes: PersonChanges) -> list[str]:
     """Apply an officer's edit after checking it all; return the names of the changed fields.
 
     Raises PersonEditError (nothing changed) when any value is refused.
     """
+    if not may_edit_person(editor, person):
+        raise PersonEditError({"full_name": str(_l("Bạn không được sửa thông tin người này."))})
     values, errors = _clean_person(editor, person, changes)
     if errors:
         raise PersonEditError(errors)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit import record_audit
 from app.auth.permissions import can, get_person_or_404, get_unit_or_404, top_units
+from app.auth.services import may_issue_code
 from app.extensions import db
 from app.labels import audience_label, gender_label, kind_label, role_label
 from app.orgs import services
@@ -87,13 +88,19 @@ def export_members(code: str):
 @login_required
 def person(person_id: int):
     person = get_person_or_404(current_user, person_id, "people.view")
-    return render_template("orgs/person.html", person=person)
+    return render_template(
+        "orgs/person.html", person=person,
+        may_edit=services.may_edit_person(current_user, person),
+        may_issue_code=person.is_active_member and may_issue_code(current_user, person),
+    )
 
 
 @blueprint.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_person(person_id: int):
     person = get_person_or_404(current_user, person_id, "people.edit")
+    if not services.may_edit_person(current_user, person):
+        abort(403)  # visible, but holds a role above what the caller may hand out
     form = PersonForm() if request.method == "POST" else PersonForm.for_person(person)
     form.fill_choices(services.units_in_scope(current_user, "people.edit"))
     if form.validate_on_submit() and _save_person(person, form):

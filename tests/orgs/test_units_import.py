@@ -11,7 +11,7 @@ from app.audit import AuditLog
 from app.auth.models import RoleGrant
 from app.extensions import db
 from app.orgs.models import Unit
-from app.orgs.services import import_units, normalize_kind, parse_unit_csv
+from app.orgs.services import import_units, normalize_kind, parse_unit_csv, vietnamese_key
 from tests.factories import make_user
 
 CONTENT = Path(__file__).resolve().parents[2] / "content" / "orgs"
@@ -134,6 +134,13 @@ class TestImportRules:
     ])
     def test_kinds_in_english_or_vietnamese(self, raw, kind):
         assert normalize_kind(raw) == kind
+
+    def test_vietnamese_dictionary_order(self):
+        names = ["Xuân Lộc", "Đak Lua", "Dầu Giây", "Tam Hiệp", "Tà Lài", "Ăn Xổi", "An Viễn",
+                 "Bình Ân", "Bình An", "Đăk Ơ"]
+        assert sorted(names, key=vietnamese_key) == [
+            "An Viễn", "Ăn Xổi", "Bình An", "Bình Ân", "Dầu Giây", "Đak Lua", "Đăk Ơ",
+            "Tà Lài", "Tam Hiệp", "Xuân Lộc"]
 
     def test_group_is_derived_from_kind_when_blank(self, app):
         load(HEADER + "P,Thử,tỉnh,,\nA,Phường A,phường,P,\nB,Xã B,xã,P,\nC,Đặc khu C,dac_khu,P,\n"

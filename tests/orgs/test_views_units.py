@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from app.audit import AuditLog
 from app.auth.models import User
+from app.auth.services import grant_role
 from app.extensions import db
 from app.orgs.models import Unit
 from app.orgs.services import import_units
@@ -133,6 +134,8 @@ class TestUnitPage:
         # Trấn Biên: two staff + three team members; Đak Lua: one.
         assert _row(text, "Phường Trấn Biên") == ["Phường Nhóm I", "5"]
         assert _row(text, "Xã Đak Lua") == ["Xã Nhóm II", "1"]
+        # Vietnamese order: Đ comes after D, long before T (code-point order puts it last).
+        assert text.index("Xã Đak Lua") < text.index("Phường Trấn Biên")
 
     def test_breadcrumb_stops_at_the_callers_scope(self, client, auth, tree):
         login(auth, tree[1]["officer_a"])
@@ -356,6 +359,35 @@ class TestEditPerson:
         response = client.post(f"/people/{officer.id}/edit", data=data)
         assert response.status_code == 400
         assert "Bạn không thể tự khóa tài khoản của chính mình." in response.text
+
+    def test_people_holding_higher_roles_are_visible_but_not_editable(self, client, auth, tree):
+        """A province officer who lives in the ward: the ward officer could otherwise change
+        their phone, then issue a reset code, and take the account over."""
+        units, people = tree
+        boss = person(units["A1"], name="Cán Bộ Sở Ở Phường", phone="+84912000077")
+        grant_role(boss, units["75"], "officer")
+        db.session.commit()
+        login(auth, people["officer_a"])
+        page = client.get(f"/people/{boss.id}")
+        assert page.status_code == 200
+        assert f"/people/{boss.id}/edit" not in page.text and "reset-code" not in page.text
+        assert "vai trò cao hơn quyền của bạn" in page.text
+        assert client.get(f"/people/{boss.id}/edit").status_code == 403
+        response = client.post(f"/people/{boss.id}/edit", data=edit_data(boss, phone="0987 000 111"))
+        assert response.status_code == 403
+        db.session.expire_all()
+        assert db.session.get(User, boss.id).phone == "+84912000077"
+        login(auth, people["officer_p"])  # the province officer may
+        assert client.get(f"/people/{boss.id}/edit").status_code == 200
+
+    def test_locked_member_gets_no_code_button(self, client, auth, tree):
+        units, people = tree
+        locked = person(units["A1"], name="Người Bị Khóa", phone="+84912000078")
+        locked.is_active_member = False
+        db.session.commit()
+        login(auth, people["officer_a"])
+        text = client.get(f"/people/{locked.id}").text
+        assert "reset-code" not in text and "Tài khoản đang bị khóa" in text
 
     def test_deactivating_a_member(self, client, auth, tree):
         login(auth, tree[1]["officer_a"])
