@@ -106,6 +106,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.assessments.attempt_views import blueprint as attempts_bp
     from app.auth.views import blueprint as auth_bp
+    from app.courses.authoring_views import blueprint as authoring_bp
     from app.courses.views import blueprint as courses_bp
     from app.main.views import blueprint as main_bp
     from app.orgs.roster_views import blueprint as roster_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records_bp)
     app.register_blueprint(classes_bp)
     app.register_blueprint(attempts_bp)
+    app.register_blueprint(authoring_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
     import app.audit  # noqa: F401
