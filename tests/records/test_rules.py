@@ -202,3 +202,43 @@ def test_two_concurrent_completions_make_one_record(app, world, course, monkeypa
     assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
     assert outcomes[0][1] == outcomes[1][1]
     assert record_count() == 1
+
+
+def test_two_concurrent_passing_submissions_make_one_record(app, world, course):
+    """The whole chain: the learner's attempt is submitted twice at once (double click, two
+    tabs); attempts.submit lets one win, and the winner's hook writes the only record."""
+    from app.assessments import attempts
+    from app.assessments.models import Attempt
+
+    assessment = add_assessment(course)
+    mark_all_lessons(world.learner, course)
+    attempt, _created = attempts.start_attempt(world.learner, assessment)
+    attempts.save_answers(attempt, {item.position: {"choice": "true"} for item in attempt.items})
+    db.session.commit()
+    attempt_id = attempt.id
+    db.session.remove()
+    barrier = threading.Barrier(2, timeout=20)
+    outcomes: list = []
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                mine = db.session.get(Attempt, attempt_id)
+                barrier.wait()
+                outcomes.append(attempts.submit(mine))
+                db.session.commit()
+            except Exception as exc:  # reported to the test below, never swallowed
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes, key=str) == [False, True], outcomes
+    record = db.session.scalar(select(CompletionRecord))
+    assert record_count() == 1
+    assert record.attempt_id == attempt_id and record.score_percent == 100
