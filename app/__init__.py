@@ -105,6 +105,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.assessments.attempt_views import blueprint as attempts_bp
+    from app.assessments.bank_views import blueprint as bank_bp
     from app.auth.views import blueprint as auth_bp
     from app.courses.authoring_views import blueprint as authoring_bp
     from app.courses.views import blueprint as courses_bp
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(classes_bp)
     app.register_blueprint(attempts_bp)
     app.register_blueprint(authoring_bp)
+    app.register_blueprint(bank_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
     import app.audit  # noqa: F401
@@ -146,6 +148,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.assessments.cli import questions_cli
     from app.auth.cli import users_cli
     from app.courses.cli import content_cli
     from app.demo import demo_cli
@@ -158,5 +161,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(records_cli)
+    app.cli.add_command(questions_cli)
 
 

@@ -150,6 +150,8 @@ def import_course(source: CourseSource, *, publish_now: bool = False, actor=None
 class ImportReport:
     results: dict[str, str] = field(default_factory=dict)  # slug → created/updated/…
     errors: list[ContentError] = field(default_factory=list)
+    framework: str | None = None  # created / updated / unchanged (assessments hook)
+    questions: dict[str, str] = field(default_factory=dict)  # slug → question bank summary
 
     @property
     def ok(self) -> bool:
@@ -158,15 +160,22 @@ class ImportReport:
 
 def import_content_tree(root: Path, *, publish_now: bool = False, actor=None) -> ImportReport:
     """Import the framework's codes and every course under ``root``; a bad course is skipped whole."""
+    from app.assessments import bank, framework
+
     report = ImportReport()
     try:
         codes = load_framework_codes(root / FRAMEWORK_FILE)
+        # Hook (assessments): the framework into its tables, versioned by id + version.
+        report.framework = framework.import_framework(
+            framework.load_framework(root / FRAMEWORK_FILE, FRAMEWORK_FILE))
     except ContentInvalid as exc:
         report.errors.extend(exc.errors)
         return report
     for directory in sorted(p for p in (root / "courses").glob("*") if p.is_dir()):
         try:
             source = load_course(directory, codes)
+            # Hook (assessments): a bad assessment.yaml fails the course as a whole.
+            assessment = bank.load_assessment(directory, codes)
         except ContentInvalid as exc:
             report.errors.extend(exc.errors)
             report.results[directory.name] = "error"
@@ -174,6 +183,9 @@ def import_content_tree(root: Path, *, publish_now: bool = False, actor=None) ->
         with db.session.begin_nested():
             report.results[source.slug] = import_course(source, publish_now=publish_now,
                                                         actor=actor)
+            questions = bank.import_course_assessment(source.slug, assessment)
+            if questions is not None:
+                report.questions[source.slug] = questions
     return report
 
 
