@@ -135,8 +135,15 @@ def load_demo_units() -> None:
 
 
 def load_demo_courses(root: Path) -> None:
-    """Hook for the courses package: import the courses under ``root``/courses into the demo."""
-    # Course import from content/courses/ plugs in here (see content/README.md); not built yet.
+    """Import and publish the framework and every course under ``root`` (content/)."""
+    from app.courses.services import import_content_tree
+
+    report = import_content_tree(root, publish_now=True)
+    for slug, status in report.results.items():
+        click.echo(f"Khóa học {slug}: {status}")
+    if not report.ok:
+        # Shipped content is checked by the test suite; a broken file must not seed half a demo.
+        raise click.ClickException("Nội dung mẫu có lỗi:\n" + "\n".join(map(str, report.errors)))
 
 
 def create_role_accounts() -> list[tuple[str, str, str]]:
