@@ -28,7 +28,9 @@ ERROR_DISPLAY_LIMIT = 500
 
 class RosterUploadForm(FlaskForm):
     file = FileField(_l("Tệp danh sách (.xlsx hoặc .csv)"),
-                     validators=[FileRequired(_l("Chọn tệp danh sách để tải lên."))])
+                     validators=[FileRequired(_l("Chọn tệp danh sách để tải lên."))],
+                     render_kw={"accept": ".xlsx,.csv,text/csv,application/"
+                                          "vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
     dry_run = BooleanField(_l("Chỉ kiểm tra (chưa ghi gì)"))
     skip_invalid = BooleanField(_l("Bỏ qua dòng lỗi (ghi các dòng hợp lệ, báo lại các dòng lỗi)"))
 

@@ -81,7 +81,7 @@ def test_officer_sees_the_upload_form(client, auth, officer):
     assert response.status_code == 200
     text = response.text
     assert 'enctype="multipart/form-data"' in text
-    assert 'type="file"' in text
+    assert 'type="file"' in text and 'accept=".xlsx,.csv' in text
     assert "Chỉ kiểm tra" in text and "Bỏ qua dòng lỗi" in text
     assert '<label for="file">' in text
 
