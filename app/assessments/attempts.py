@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +39,6 @@ from app.text import nfc
 
 PAGE_SIZE = 5
 MAX_TEXT_LENGTH = 500
-CHOICE_TYPES = ("single", "multiple", "true_false")
 
 
 class AttemptRefused(Exception):
@@ -279,8 +279,8 @@ def save_answers(attempt: Attempt, responses: Mapping[int, dict | None],
                         still_open))
             .values(response=null() if response is None else response, answered_at=now)
             .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise AttemptClosed(_closed_reason("submitted", None, now) or "")
+        if result.rowcount != 1:  # submitted or out of time since the check above
+            raise AttemptClosed(_("Bài làm đã nộp hoặc đã hết giờ; câu trả lời này không được tính."))
     for item in attempt.items:
         if item.position in responses:
             db.session.expire(item)
@@ -308,7 +308,7 @@ def parse_response(snapshot: Mapping[str, Any], position: int, values: FormValue
         for value in raw:
             if value == "":
                 continue
-            if not str(value).isdigit() or int(value) >= len(options):
+            if not re.fullmatch(r"[0-9]{1,3}", str(value)) or int(value) >= len(options):
                 raise ValueError(_("Lựa chọn không có trong câu hỏi này."))
             picked.append(options[int(value)]["id"])
         if not picked:

@@ -284,6 +284,7 @@ def test_clearing_an_answer_stores_none(world):
 @pytest.mark.parametrize(("key", "values", "message"), [
     ("q-single", {"": "9"}, "Lựa chọn không có"),
     ("q-single", {"": "-1"}, "Lựa chọn không có"),
+    ("q-single", {"": "²"}, "Lựa chọn không có"),  # a digit to str.isdigit, not to int()
     ("q-multiple", {"": ["0", "x"]}, "Lựa chọn không có"),
     ("q-tf", {"": "yes"}, "Đúng hoặc Sai"),
     ("q-num", {"": "mười hai"}, "con số"),
