@@ -173,7 +173,9 @@ def edit_course(version_id: int):
     form = CourseEditForm.for_version(version) if request.method == "GET" else CourseEditForm()
     _course_form(form)
     preview, message, status = None, None, 200
-    if request.method == "POST" and form.preview.data:
+    if request.method == "POST" and version.status != "draft":
+        message, status = authoring.VersionPublished(version).message, 409
+    elif request.method == "POST" and form.preview.data:
         preview = authoring.preview(version, form.intro.data)
     elif request.method == "POST":
         try:
@@ -211,7 +213,9 @@ def edit_lesson(lesson_id: int):
 def _lesson_editor(version, form: LessonForm, lesson: Lesson | None):
     """One editor for new and existing lessons: preview, save, or explain the refusal."""
     preview, message, status = None, None, 200
-    if request.method == "POST" and form.preview.data:
+    if request.method == "POST" and version.status != "draft":
+        message, status = authoring.VersionPublished(version).message, 409
+    elif request.method == "POST" and form.preview.data:
         preview = authoring.preview(version, form.body.data)
     elif request.method == "POST":
         try:

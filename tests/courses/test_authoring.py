@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 
 import pytest
@@ -183,6 +184,15 @@ def test_bad_lesson_input_is_refused_and_the_text_kept(client, trainer):
     assert count(Lesson) == 0 and current(version).revision == 1
 
 
+def test_a_lesson_over_the_length_limit_is_refused(client, trainer):
+    version = create_course(client)
+    response = client.post(f"/author/versions/{version.id}/lessons/new", data={
+        "title": "Dài", "body": "chữ " * 20_000, "save": "Lưu", "revision": version.revision})
+    assert response.status_code == 422
+    assert "Bài học dài quá 60000 ký tự; hãy chia thành nhiều bài ngắn." in response.text
+    assert count(Lesson) == 0
+
+
 def test_moving_lessons_renumbers_them_and_the_links_between_them(client, trainer):
     version = create_course(client)
     a = add_lesson(client, version, "Bài A", "Tiếp theo: [C](03-bai-c.md#buoc-1), [B][b].\n\n[b]: 02-bai-b.md\n")
@@ -287,6 +297,20 @@ def test_start_editing_copies_the_published_version_into_a_new_draft(client, pub
     assert count(CourseVersion) == 2
 
 
+def test_two_trainers_starting_the_same_draft_share_it(client, published, monkeypatch):
+    """The second insert of draft v2 hits the unique (course, number): it opens the first."""
+    draft = start_editing(client, published.course_id)
+    real = authoring.services.latest_version
+    answers = iter([published])  # the first look still sees v1 as the newest: the race
+
+    monkeypatch.setattr(authoring.services, "latest_version",
+                        lambda course: next(answers, None) or real(course))
+    response = client.post(f"/author/courses/{published.course_id}/draft")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/author/versions/{draft.id}/")
+    assert count(CourseVersion) == 2
+
+
 def test_a_published_version_never_changes(client, published):
     draft = start_editing(client, published.course_id)
     lesson = draft.lessons[0]
@@ -308,9 +332,11 @@ def test_editing_a_published_version_by_url_is_refused(client, published):
         response = client.get(url)
         assert response.status_code == 409, url
         assert "đã được xuất bản nên không bao giờ thay đổi" in response.text
-    response = edit_lesson(client, lesson, body="Sửa lén.\n", revision=published.revision)
-    assert response.status_code == 409
-    assert "Sửa lén." in response.text  # the text is given back, not lost
+    for action in ({"save": "Lưu"}, {"save": None, "preview": "Xem trước"}):
+        response = edit_lesson(client, lesson, body="Sửa lén.\n", revision=published.revision, **action)
+        assert response.status_code == 409
+        assert "Sửa lén." in response.text  # the text is given back, not lost
+        assert 'name="save"' not in response.text and 'id="preview-title"' not in response.text
     for url, data in ((f"/author/lessons/{lesson.id}/move", {"direction": "down"}),
                       (f"/author/lessons/{lesson.id}/delete", {}),
                       (f"/author/versions/{published.id}/discard", {})):
@@ -411,7 +437,7 @@ def test_archiving_hides_the_course_and_keeps_progress(client, published, world)
 def test_a_course_written_in_the_browser_exports_and_reimports_unchanged(client, trainer, runner, tmp_path):
     version = create_course(client)
     upload = client.post(f"/author/versions/{version.id}/media", content_type="multipart/form-data",
-                         data={"file": (__import__("io").BytesIO(PNG), "Sơ đồ.png"),
+                         data={"file": (io.BytesIO(PNG), "Sơ đồ.png"),
                                "revision": current(version).revision})
     assert upload.status_code == 302
     add_lesson(client, version, "Giới thiệu",
@@ -449,6 +475,9 @@ def test_an_imported_course_edited_in_the_browser_round_trips(client, world, run
     assert "(02-dat-mat-khau.md)" not in db.session.get(Lesson, first.id).body_md
     assert "(01-dat-mat-khau.md)" in db.session.get(Lesson, first.id).body_md
     assert publish(client, draft).status_code == 302
+    history = client.get(f"/author/courses/{course.id}/").text
+    assert "Nhập từ tệp" in history and "Dòng lệnh" in history  # v1 came from files
+    assert "Nguyễn Thị Hồng Nhung" in history  # v2 from the browser
     out = tmp_path / "export"
     runner.invoke(args=["content", "export", "khoa-hoc-mau", str(out)])
     shutil.rmtree(content_root / "courses" / "khoa-hoc-mau")

@@ -61,7 +61,7 @@ def test_an_image_is_stored_and_its_snippet_shown(client, app, draft, data, file
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).text
     assert f"Chép dòng sau vào bài học: ![mô tả]({name})" in page
-    assert f'value="![mô tả]({name})"' in page
+    assert f'readonly>![mô tả]({name})</textarea>' in page
     version = current(draft)
     record = db.session.scalar(select(MediaFile))
     assert version.media == {name: record.stored_name}
