@@ -27,7 +27,6 @@ from sqlalchemy import String, Text, case, cast, func, literal, select, union_al
 
 from app.assessments import scoring
 from app.assessments.models import Assessment, Attempt, AttemptItem, Question
-from app.auth.permissions import can
 from app.extensions import db
 
 UPPER_LOWER_SHARE = 0.27
@@ -83,11 +82,10 @@ def group_size(attempt_count: int) -> int:
 
 
 def may_analyse(user, course) -> bool:
-    """Trainers and admins who may author the course (its unit, or anywhere for a shared one)."""
-    from app.orgs.models import Unit
+    """The course's authors: the one rule of course authoring (app.courses.authoring)."""
+    from app.courses.authoring import may_author
 
-    unit = db.session.get(Unit, course.unit_id) if course.unit_id else None
-    return can(user, "courses.author", unit)
+    return may_author(user, course)
 
 
 def _option_stats(question: Question) -> list[OptionStat]:

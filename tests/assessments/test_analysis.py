@@ -166,3 +166,11 @@ def test_course_page_links_the_analysis_for_trainers_only(client, world):
     client.post("/logout")
     login(client, quick_user(world.province, role="trainer", phone="+84913999004"))
     assert "/courses/khoa-thu/assessment/analysis" in client.get("/courses/khoa-thu/").text
+
+
+def test_shared_course_analysis_is_for_province_level_authors(client, world):
+    """A shared course (no unit) reaches the whole province: authoring's rule, root grants only."""
+    commune_trainer = quick_user(world.commune, role="trainer", phone="+84913999005")
+    login(client, commune_trainer)
+    assert client.get("/courses/khoa-thu/assessment/analysis").status_code == 403
+    assert "/assessment/analysis" not in client.get("/courses/khoa-thu/").text

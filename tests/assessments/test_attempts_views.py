@@ -419,3 +419,33 @@ def test_an_expired_last_attempt_is_submitted_even_when_no_new_one_may_start(cli
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt.id)
     assert attempt.status == "submitted" and attempt.score_percent == pytest.approx(16.67, abs=0.01)
+
+
+def test_attempt_and_result_pages_make_a_fixed_number_of_queries(client, world):
+    from tests.querycount import count_queries, forget_request_state
+
+    login(client, world.learner)
+    counts = []
+    for extra in (0, 10):
+        for n in range(extra):
+            single(world.course, f"extra-{n}")
+        db.session.commit()
+        attempt = start(client)
+        urls = (f"/attempts/{attempt.id}/?page=1", f"/attempts/{attempt.id}/submit")
+        measured = []
+        for url in urls:
+            client.get(url)
+            forget_request_state()
+            with count_queries() as statements:
+                assert client.get(url).status_code == 200
+            measured.append(len(statements))
+        client.post(f"/attempts/{attempt.id}/submit")
+        result = f"/attempts/{attempt.id}/result"
+        client.get(result)
+        forget_request_state()
+        with count_queries() as statements:
+            assert client.get(result).status_code == 200
+        measured.append(len(statements))
+        counts.append(measured)
+    assert counts[0] == counts[1], counts
+    assert max(counts[0]) <= 10, counts
