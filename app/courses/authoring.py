@@ -95,6 +95,13 @@ class EditConflict(AuthoringError):
             "của bản nháp này. Nội dung bạn nhập vẫn còn nguyên bên dưới; hãy xem bản đang lưu, "
             "gộp các thay đổi rồi bấm lưu lại."))
 
+    @staticmethod
+    def action_message():
+        """For buttons that carry no typed text (move, delete, upload, publish)."""
+        return _l("Chưa thực hiện: người khác (hoặc bạn ở một thẻ khác) vừa lưu một phiên bản "
+                  "mới hơn của bản nháp này. Trang dưới đây là bản mới nhất; hãy xem lại rồi "
+                  "làm lại thao tác.")
+
 
 class VersionPublished(AuthoringError):
     """A published version is immutable: edits by URL are refused."""

@@ -61,11 +61,15 @@ def _published(exc: authoring.VersionPublished):
                            message=exc.message), 409
 
 
-def _refuse(exc: authoring.AuthoringError, form=None):
-    """Roll back whatever the refused save began; put the reasons on the form."""
+def _refuse(exc: authoring.AuthoringError, form=None, typed: bool = True):
+    """Roll back whatever the refused save began; put the reasons on the form.
+
+    ``typed`` says whether the form held text the trainer wrote (and gets back)."""
     db.session.rollback()
     if form is not None:
         form.add_errors(exc.errors)
+    if isinstance(exc, authoring.EditConflict) and not typed:
+        return authoring.EditConflict.action_message(), exc.status
     return exc.message, exc.status
 
 
@@ -251,7 +255,7 @@ def delete_lesson(lesson_id: int):
         authoring.delete_lesson(current_user, lesson, form.revision.data)
         db.session.commit()
     except authoring.AuthoringError as exc:
-        message, status = _refuse(exc)
+        message, status = _refuse(exc, typed=False)
         return _draft_page(version, message, status)
     flash(_("Đã xóa bài “%(title)s” khỏi bản nháp.", title=title), "success")
     return redirect(url_for(".draft", version_id=version.id))
@@ -266,7 +270,7 @@ def move_lesson(lesson_id: int):
                               request.form.get("direction", ""))
         db.session.commit()
     except authoring.AuthoringError as exc:
-        message, status = _refuse(exc)
+        message, status = _refuse(exc, typed=False)
         return _draft_page(version, message, status)
     return redirect(url_for(".draft", version_id=version.id) + f"#bai-{lesson.id}")
 
@@ -287,7 +291,7 @@ def media(version_id: int):
                                        upload.filename, upload.read(MEDIA_MAX_BYTES + 1))
             db.session.commit()
         except authoring.AuthoringError as exc:
-            message, status = _refuse(exc, form)
+            message, status = _refuse(exc, form, typed=False)
             form.revision.data = str(version.revision)
         else:
             flash(_("Đã tải ảnh lên. Chép dòng sau vào bài học: ![mô tả](%(name)s)", name=name),
@@ -320,7 +324,7 @@ def publish(version_id: int):
             message, status = _refuse(exc)
             problems = exc.problems
         except authoring.AuthoringError as exc:
-            message, status = _refuse(exc)
+            message, status = _refuse(exc, typed=False)
             form.revision.data = str(version.revision)
         else:
             flash(_("Đã xuất bản phiên bản %(n)s. Học viên thấy nội dung mới ngay bây giờ.",
@@ -347,7 +351,7 @@ def discard(version_id: int):
     except authoring.VersionPublished:
         raise
     except authoring.AuthoringError as exc:
-        message, status = _refuse(exc)
+        message, status = _refuse(exc, typed=False)
         return _draft_page(version, message, status)
     flash(_("Đã bỏ bản nháp. Học viên vẫn học phiên bản đang xuất bản."), "success")
     return redirect(url_for(".course", course_id=course_id))
