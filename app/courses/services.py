@@ -135,6 +135,8 @@ def import_course(source: CourseSource, *, publish_now: bool = False, actor=None
     media = {name: store_media(name, data).stored_name for name, data in source.media.items()}
     if latest is not None and latest.status == "draft":
         version = latest  # a draft is still open to change
+        # Browser editors holding the old revision must reload, not save over the import.
+        version.revision = (version.revision or 0) + 1
     else:
         version = CourseVersion(course_id=course.id, number=(latest.number + 1) if latest else 1,
                                 created_by_id=getattr(actor, "id", None))

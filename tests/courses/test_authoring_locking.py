@@ -162,3 +162,26 @@ def test_someone_publishing_meanwhile_refuses_the_edit_and_keeps_the_text(client
     assert "Đoạn tôi vừa viết." in response.text
     assert 'name="save"' not in response.text  # nothing to save into any more
     assert db.session.scalar(select(func.count(CourseVersion.id))) == 1
+
+
+def test_an_import_over_the_draft_refuses_saves_from_editors_opened_before(
+        client, world, runner, content_root):
+    """`flask content import` refilling a draft counts as a save: open editors get 409."""
+    assert runner.invoke(args=["content", "import", str(content_root)]).exit_code == 0
+    db.session.expire_all()
+    draft = db.session.scalar(select(CourseVersion))
+    login(client, world.province_trainer)
+    url = f"/author/versions/{draft.id}/edit"
+    revision = page_revision(client.get(url).text)
+    lesson = content_root / "courses" / "khoa-hoc-mau" / "02-dat-mat-khau.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nThêm từ tệp.\n", encoding="utf-8")
+    result = runner.invoke(args=["content", "import", str(content_root)])
+    assert "khoa-hoc-mau: phiên bản mới" in result.output, result.output
+    response = client.post(url, data={
+        "title": "Đè lên bản nhập", "topic": "safety", "audiences": ["citizen"],
+        "revision": revision, "save": "Lưu"})
+    assert response.status_code == 409
+    db.session.expire_all()
+    stored = db.session.get(CourseVersion, draft.id)
+    assert stored.title == "Khóa học mẫu: mật khẩu an toàn"
+    assert "Thêm từ tệp." in stored.lessons[1].body_md
