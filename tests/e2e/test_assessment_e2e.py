@@ -92,7 +92,8 @@ def test_with_javascript_answers_save_themselves(new_page, world):
     page.locator("h1").scroll_into_view_if_needed()  # the sticky timer in its place at the top
     screenshot(page, f"assessment-attempt-{WIDTHS['mobile']}")
     # No button was pressed: a reload (a dropped connection, a closed tab) keeps every answer.
-    page.wait_for_load_state("networkidle")  # the last autosave has landed
+    page.wait_for_load_state("networkidle")  # the last autosave has landed …
+    expect(status).to_have_class(re.compile(r"\bis-saved\b"))  # … and was accepted
     page.reload()
     expect(page.get_by_label("Phương án đúng", exact=True)).to_be_checked()
     expect(page.get_by_label("Đặt mật khẩu dài")).to_be_checked()

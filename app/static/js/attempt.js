@@ -41,9 +41,22 @@
     timers[position] = setTimeout(function () { save(fieldset); }, delay);
   }
 
+  // One request per question at a time: a change made while a save is on its way is sent
+  // when it returns, so the server always ends with the latest answer (never an older
+  // request that happened to arrive last).
+  var inflight = {};
+  var dirty = {};
+
   function save(fieldset) {
     var position = fieldset.getAttribute("data-position");
     clearTimeout(timers[position]);
+    if (inflight[position]) { dirty[position] = true; return; }
+    inflight[position] = true;
+    dirty[position] = false;
+    var finished = function (again) {
+      inflight[position] = false;
+      if (again && dirty[position]) { save(fieldset); }
+    };
     say(statusLine.getAttribute("data-saving"), "saving");
     fetch(url, {
       method: "POST",
@@ -56,19 +69,27 @@
           tries[position] = 0;
           fieldset.classList.remove("has-error");
           say(body.message || "", "saved");
+          finished(true);
         } else if (response.status === 409) {
           say(body.message || "", "error");  // closed or out of time: show the result
+          finished(false);
           if (body.next) { setTimeout(function () { window.location.assign(body.next); }, 1500); }
         } else if (response.status === 400 && body.message) {
           fieldset.classList.add("has-error");
           say(body.message, "error");  // the answer itself is not acceptable: no retry
+          finished(true);
         } else if (response.redirected || response.status === 401) {
           say(statusLine.getAttribute("data-signed-out"), "error");  // signed out meanwhile
+          finished(false);
         } else {
-          retryLater(fieldset);
+          finished(true);
+          if (!inflight[position]) { retryLater(fieldset); }
         }
       });
-    }).catch(function () { retryLater(fieldset); });
+    }).catch(function () {
+      finished(true);
+      if (!inflight[position]) { retryLater(fieldset); }
+    });
   }
 
   function onChange(event) {
