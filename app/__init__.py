@@ -19,6 +19,7 @@ def create_app(config: Any = None) -> Flask:
     """Build the app. ``config`` is a settings class, a mapping of overrides, or None (APP_ENV)."""
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
+    register_operations(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -88,6 +89,13 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def register_operations(app: Flask) -> None:
+    """Request ids, logs, metrics, static caching: first, so they see every request."""
+    from app import ops
+
+    ops.init_app(app)
+
+
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     configure_sqlite(app)
@@ -110,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from app.courses.authoring_views import blueprint as authoring_bp
     from app.courses.views import blueprint as courses_bp
     from app.main.views import blueprint as main_bp
+    from app.ops.views import blueprint as ops_bp
     from app.orgs.roster_views import blueprint as roster_bp
     from app.orgs.views import blueprint as orgs_bp
     from app.records.class_views import blueprint as classes_bp
@@ -125,11 +134,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attempts_bp)
     app.register_blueprint(authoring_bp)
     app.register_blueprint(bank_bp)
+    app.register_blueprint(ops_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
     import app.audit  # noqa: F401
     import app.courses.models  # noqa: F401
     import app.records.models  # noqa: F401
+    import app.reports.models  # noqa: F401
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -152,6 +163,7 @@ def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.courses.cli import content_cli
     from app.demo import demo_cli
+    from app.ops.cli import backup_cli
     from app.orgs.cli import units_cli
     from app.records.cli import keys_cli, records_cli
 
@@ -162,5 +174,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(records_cli)
     app.cli.add_command(questions_cli)
+    app.cli.add_command(backup_cli)
 
 

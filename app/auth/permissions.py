@@ -24,6 +24,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "roles.grant_admin": frozenset({"admin"}),
     "courses.author": frozenset({"trainer", "admin"}),
     "reports.view": frozenset({"officer", "admin"}),
+    "programs.manage": frozenset({"officer", "admin"}),
+    # Per-member lists are personal data: a permission of their own, every use audit-logged.
+    "reports.export_members": frozenset({"officer", "admin"}),
 }
 
 # Roles an importer or editor may hand out, by the role they hold themselves.
@@ -48,6 +51,11 @@ def _grant_paths(user, action: str) -> tuple[str, ...]:
     if cache is not None:
         cache[(user.id, action)] = paths
     return paths
+
+
+def scope_paths(user, action: str) -> tuple[str, ...]:
+    """Paths of the units where ``user`` may do ``action`` (each covers its subtree)."""
+    return _grant_paths(user, action)
 
 
 def can(user, action: str, unit=None) -> bool:

@@ -1,0 +1,350 @@
+"""Program progress: the definitions every figure uses, and the per-team counts behind them.
+
+Definitions (README, "Training programs"):
+- The *population* of a program on day D: accounts holding the learner role whose unit on
+  D (membership history) lies under the program's scope unit, who were active on D, and —
+  when the program names an audience — whose audience is that one (audience and roles are
+  taken as they are now; only unit and active flag have a history).
+- A member has *completed* on D when they hold a record that is not revoked for every
+  required course, each dated on or before D (local day; any version of the course).
+  Their *completion date* is the date of the last of those records.
+
+Two ways to the same numbers: ``member_statuses`` computes them for any day straight from
+the tables (exports, the quarterly report, tests); ``program_unit_counts`` keeps them for
+today per team, recounted for the teams that triggers marked dirty before any read
+(``refresh_counts``), so a dashboard sums a few thousand rows whatever the province's size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+
+from app.assessments.models import CompetencyMastery
+from app.auth.models import RoleGrant, User
+from app.extensions import db
+from app.orgs.models import Unit
+from app.records.models import CompletionRecord
+from app.reports.models import (
+    MembershipPeriod,
+    ProgramUnitCount,
+    ProgressDirtyUnit,
+    TrainingProgram,
+)
+
+ADVISORY_LOCK_KEY = 757_2026  # serializes recounts on PostgreSQL
+RECOUNT_BATCH = 400  # teams per recount query
+
+
+# --- days ----------------------------------------------------------------------------------
+
+def local_zone() -> ZoneInfo:
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
+    return ZoneInfo(name or "Asia/Ho_Chi_Minh")
+
+
+def local_today() -> date:
+    return datetime.now(local_zone()).date()
+
+
+def local_day(moment: datetime) -> date:
+    """The local calendar day of a stored (UTC) time; naive values are UTC (SQLite)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(local_zone()).date()
+
+
+def end_of_day_utc(day: date) -> datetime:
+    """The first instant after local ``day``, in UTC: records dated on ``day`` are before it."""
+    start_next = datetime.combine(day + timedelta(days=1), time(0), tzinfo=local_zone())
+    return start_next.astimezone(UTC)
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    """First and last day of a calendar quarter."""
+    first = date(year, 3 * quarter - 2, 1)
+    last = (date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+            - timedelta(days=1))
+    return first, last
+
+
+# --- the definitions, straight from the tables -------------------------------------------
+
+def _learner_exists() -> ColumnElement[bool]:
+    return exists().where(RoleGrant.user_id == User.id, RoleGrant.role == "learner")
+
+
+def _audience_clause(program: TrainingProgram) -> ColumnElement[bool]:
+    return User.audience == program.audience if program.audience else literal(True)
+
+
+def population_on(program: TrainingProgram, as_of: date,
+                  within: Iterable[str] | None = None) -> Select:
+    """(user_id, unit_id) of the population on ``as_of``, from the membership history.
+
+    ``within``: optional unit paths (the viewer's scope); only units under one of them.
+    """
+    stmt = (
+        select(MembershipPeriod.user_id.label("user_id"),
+               MembershipPeriod.unit_id.label("unit_id"))
+        .join(User, User.id == MembershipPeriod.user_id)
+        .join(Unit, Unit.id == MembershipPeriod.unit_id)
+        .where(MembershipPeriod.valid_from <= as_of,
+               or_(MembershipPeriod.valid_to.is_(None), MembershipPeriod.valid_to > as_of),
+               MembershipPeriod.is_active.is_(True),
+               Unit.path.startswith(program.scope_unit.path),
+               _audience_clause(program), _learner_exists())
+    )
+    if within is not None:
+        stmt = stmt.where(or_(*(Unit.path.startswith(path) for path in within)))
+    return stmt
+
+
+def member_statuses(program: TrainingProgram, as_of: date,
+                    within: Iterable[str] | None = None) -> Select:
+    """One row per member of the population on ``as_of``: user_id, unit_id, done (how many
+    required courses they hold a live record for, dated by ``as_of``), last_at (the latest
+    such record) and one ``c<course_id>`` column per required course (that record's time)."""
+    people = population_on(program, as_of, within).subquery("people")
+    course_ids = program.course_ids
+    live = and_(CompletionRecord.user_id == people.c.user_id,
+                CompletionRecord.course_id.in_(course_ids),
+                CompletionRecord.revoked_at.is_(None),
+                CompletionRecord.completed_at < end_of_day_utc(as_of))
+    per_course = [func.max(case((CompletionRecord.course_id == course_id,
+                                 CompletionRecord.completed_at))).label(f"c{course_id}")
+                  for course_id in course_ids]
+    return (select(people.c.user_id, people.c.unit_id,
+                   func.count(CompletionRecord.id).label("done"),
+                   func.max(CompletionRecord.completed_at).label("last_at"), *per_course)
+            .select_from(people)
+            .outerjoin(CompletionRecord, live)
+            .group_by(people.c.user_id, people.c.unit_id))
+
+
+def completion_day(program: TrainingProgram, done: int, last_at: datetime | None) -> date | None:
+    """The member's completion date, or None while a required course is missing."""
+    if last_at is None or done < len(program.courses) or not program.courses:
+        return None
+    return local_day(last_at)
+
+
+# --- the per-team counts ------------------------------------------------------------------
+
+def _programs_covering(conn: Connection, paths: dict[int, str]) -> list[TrainingProgram]:
+    programs = list(db.session.scalars(select(TrainingProgram)))
+    return [p for p in programs
+            if any(path.startswith(p.scope_unit.path) for path in paths.values())]
+
+
+def _team_figures(conn: Connection, program: TrainingProgram, unit_ids: list[int]
+                  ) -> dict[int, dict[tuple[str, str], int]]:
+    """Counts for ``program`` of each team in ``unit_ids`` (all under its scope), today."""
+    figures: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    people = (select(User.id, User.unit_id)
+              .where(User.unit_id.in_(unit_ids), User.is_active_member.is_(True),
+                     _audience_clause(program), _learner_exists()))
+    unit_of = dict(conn.execute(people).all())
+    if not unit_of:
+        return figures
+    people_ids = people.with_only_columns(User.id).scalar_subquery()
+    course_ids = program.course_ids
+    needed = len(course_ids)
+    done: dict[int, int] = defaultdict(int)
+    last: dict[int, datetime] = {}
+    if course_ids:
+        records = conn.execute(
+            select(CompletionRecord.user_id, CompletionRecord.completed_at,
+                   CompletionRecord.score_percent)
+            .where(CompletionRecord.user_id.in_(people_ids),
+                   CompletionRecord.course_id.in_(course_ids),
+                   CompletionRecord.revoked_at.is_(None)))
+        for user_id, completed_at, score in records:
+            done[user_id] += 1
+            if user_id not in last or completed_at > last[user_id]:
+                last[user_id] = completed_at
+            if score is not None:
+                bucket = min(10, max(0, int(score // 10)))
+                figures[unit_of[user_id]][("score", str(bucket))] += 1
+    mastered = conn.execute(
+        select(CompetencyMastery.user_id, CompetencyMastery.competency_code)
+        .where(CompetencyMastery.user_id.in_(people_ids), CompetencyMastery.is_mastered.is_(True)))
+    groups: set[tuple[int, str]] = {(user_id, code.split(".", 1)[0]) for user_id, code in mastered}
+    for user_id, group in groups:
+        figures[unit_of[user_id]][("mastery", group)] += 1
+    for user_id, unit_id in unit_of.items():
+        team = figures[unit_id]
+        team[("members", "")] += 1
+        if needed and done[user_id] >= needed:
+            team[("completed", "")] += 1
+            team[("month", local_day(last[user_id]).strftime("%Y-%m"))] += 1
+    return figures
+
+
+def recount_units(conn: Connection, unit_ids: Iterable[int],
+                  programs: list[TrainingProgram] | None = None) -> int:
+    """Rewrite the counts of these teams for every program whose scope holds them."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return 0
+    paths = dict(conn.execute(select(Unit.id, Unit.path).where(Unit.id.in_(ids))).all())
+    programs = programs if programs is not None else _programs_covering(conn, paths)
+    for program in programs:
+        inside = [uid for uid in ids if paths.get(uid, "").startswith(program.scope_unit.path)]
+        for start in range(0, len(ids), RECOUNT_BATCH):
+            chunk = ids[start:start + RECOUNT_BATCH]
+            conn.execute(delete(ProgramUnitCount).where(
+                ProgramUnitCount.program_id == program.id, ProgramUnitCount.unit_id.in_(chunk)))
+        for start in range(0, len(inside), RECOUNT_BATCH):
+            figures = _team_figures(conn, program, inside[start:start + RECOUNT_BATCH])
+            rows = [{"program_id": program.id, "unit_id": unit_id, "metric": metric,
+                     "key": key, "value": value}
+                    for unit_id, team in figures.items()
+                    for (metric, key), value in team.items() if value]
+            if rows:
+                conn.execute(insert(ProgramUnitCount), rows)
+    return len(ids)
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
+def refresh_counts() -> int:
+    """Recount the teams queued by the triggers, in a transaction of its own; returns how many.
+
+    Serialized (advisory lock on PostgreSQL; on SQLite the DELETE that opens the transaction
+    takes the write lock) so a recount from an older snapshot never lands after a newer one.
+    Marks committed meanwhile are not taken and stay for the next reader.
+    """
+    with db.engine.connect() as conn:
+        if conn.execute(select(ProgressDirtyUnit.id).limit(1)).first() is None:
+            return 0
+    with db.engine.begin() as conn:
+        _lock(conn)
+        ids = conn.execute(delete(ProgressDirtyUnit).returning(ProgressDirtyUnit.unit_id)
+                           ).scalars().all()
+        return recount_units(conn, ids)
+
+
+def rebuild_program(program: TrainingProgram, conn: Connection | None = None) -> int:
+    """Recount every team under the program's scope (after it is created or changed)."""
+    def run(conn: Connection) -> int:
+        _lock(conn)
+        conn.execute(delete(ProgramUnitCount).where(ProgramUnitCount.program_id == program.id))
+        ids = conn.execute(select(Unit.id).where(
+            Unit.path.startswith(program.scope_unit.path))).scalars().all()
+        return recount_units(conn, ids, [program])
+
+    if conn is not None:
+        return run(conn)
+    db.session.flush()
+    return run(db.session.connection())
+
+
+def rebuild_all(progress=None) -> int:
+    """Recount every team of every program and empty the queue (`flask reports recount`)."""
+    with db.engine.begin() as conn:
+        _lock(conn)
+        conn.execute(delete(ProgressDirtyUnit))
+        conn.execute(delete(ProgramUnitCount))
+        ids = conn.execute(select(Unit.id).order_by(Unit.path)).scalars().all()
+        programs = list(db.session.scalars(select(TrainingProgram)))
+        for start in range(0, len(ids), RECOUNT_BATCH):
+            recount_units(conn, ids[start:start + RECOUNT_BATCH], programs)
+            if progress:
+                progress(min(RECOUNT_BATCH, len(ids) - start))
+    return len(ids)
+
+
+# --- reading the counts -------------------------------------------------------------------
+
+@dataclass
+class UnitProgress:
+    """Figures of one unit (a subtree) of a program, today."""
+
+    unit: Unit
+    members: int = 0
+    completed: int = 0
+    this_quarter: int = 0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.completed / self.members if self.members else 0.0
+
+    def gap(self, target_percent: int) -> int:
+        """Members still to complete for the unit to reach the target (never negative)."""
+        needed = -(-self.members * target_percent // 100)  # ceiling
+        return max(0, needed - self.completed)
+
+
+def count_rows(program: TrainingProgram, within: Iterable[str] | None,
+               metrics: tuple[str, ...]) -> Iterator[tuple[str, str, str, int]]:
+    """(team path, metric, key, value) of the program's counts under the viewer's scope."""
+    stmt = (select(Unit.path, ProgramUnitCount.metric, ProgramUnitCount.key,
+                   ProgramUnitCount.value)
+            .join(Unit, Unit.id == ProgramUnitCount.unit_id)
+            .where(ProgramUnitCount.program_id == program.id,
+                   ProgramUnitCount.metric.in_(metrics)))
+    if within is not None:
+        stmt = stmt.where(or_(*(Unit.path.startswith(path) for path in within)))
+    return iter(db.session.execute(stmt).all())
+
+
+def child_id_in(path: str, parent: Unit) -> int | None:
+    """Id of the child of ``parent`` whose subtree holds ``path`` (None: ``parent`` itself)."""
+    parts = path.strip("/").split("/")
+    return int(parts[parent.depth + 1]) if len(parts) > parent.depth + 1 else None
+
+
+def children_progress(program: TrainingProgram, parent: Unit, children: list[Unit],
+                      within: Iterable[str] | None, today: date | None = None
+                      ) -> tuple[UnitProgress, list[UnitProgress]]:
+    """Today's figures of ``parent`` (total) and of each child subtree, from the counts."""
+    today = today or local_today()
+    year, quarter = quarter_of(today)
+    first, last = quarter_bounds(year, quarter)
+    months = {f"{year}-{m:02d}" for m in range(first.month, last.month + 1)}
+    total = UnitProgress(parent)
+    by_child = {child.id: UnitProgress(child) for child in children}
+    for path, metric, key, value in count_rows(program, within,
+                                               ("members", "completed", "month")):
+        if not path.startswith(parent.path):
+            continue
+        targets = [total]
+        child = by_child.get(child_id_in(path, parent) or -1)
+        if child is not None:
+            targets.append(child)
+        for figure in targets:
+            if metric == "members":
+                figure.members += value
+            elif metric == "completed":
+                figure.completed += value
+            elif key in months:
+                figure.this_quarter += value
+    return total, [by_child[child.id] for child in children]

@@ -1,0 +1,160 @@
+"""The program definitions (as-of, revocation, moved and inactive members, audience) against
+a plain recomputation, and the per-team counts kept by triggers + recount."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.models import User
+from app.extensions import db
+from app.reports import progress
+from app.reports.models import MembershipPeriod, ProgramUnitCount, ProgressDirtyUnit
+from app.reports.programs import ProgramFields, save_program
+from tests.reports import scenario
+
+FAR = date(2031, 1, 1)
+
+
+@pytest.fixture
+def world(app):
+    return scenario.build()
+
+
+def make_program(world, audience=None, courses=None, scope=None, slug="ct-test"):
+    courses = courses or world.courses
+    program = save_program(ProgramFields(
+        slug=slug, name="Chương trình thử", scope_unit_code=(scope or world.province).code,
+        course_slugs=[c.slug for c in courses], starts_on=date(2026, 1, 1),
+        deadline=date(2026, 12, 31), audience=audience))
+    db.session.commit()
+    return program
+
+
+def expected_statuses(world, program, day):
+    ids = [c.id for c in program.courses]
+    out = {}
+    for person in world.people:
+        unit = world.in_population(person, day, program.scope_unit.path, program.audience)
+        if unit is not None:
+            out[person.id] = (unit, world.completion(person, day, ids))
+    return out
+
+
+def actual_statuses(program, day):
+    rows = db.session.execute(progress.member_statuses(program, day)).all()
+    return {r.user_id: (r.unit_id, progress.completion_day(program, r.done, r.last_at))
+            for r in rows}
+
+
+@pytest.mark.parametrize("day", [date(2025, 12, 31), date(2026, 3, 31), date(2026, 6, 30),
+                                 date(2026, 9, 30), date(2026, 12, 7), FAR])
+@pytest.mark.parametrize("audience", [None, "civil_servant"])
+def test_member_statuses_match_plain_computation(world, day, audience):
+    program = make_program(world, audience=audience)
+    expected = expected_statuses(world, program, day)
+    assert actual_statuses(program, day) == expected
+    if day == FAR:  # the scenario is not degenerate: every case the definitions name occurs
+        assert any(done for _unit, done in expected.values())
+        assert any(done is None for _unit, done in expected.values())
+
+
+def test_scenario_holds_every_hard_case(world):
+    assert any(len({u for _d, u, _a in p.history}) > 1 for p in world.people)  # moved
+    assert any(not a for p in world.people for _d, _u, a in p.history)  # deactivated
+    assert any(r[1] for p in world.people for r in p.records.values())  # revoked
+    assert any(r[0].date() > date(2026, 12, 7) for p in world.people for r in p.records.values())
+    assert any(not p.learner for p in world.people)
+
+
+def test_scope_below_province_counts_only_its_subtree(world):
+    commune = world.communes[0]
+    program = make_program(world, scope=commune, slug="ct-xa")
+    expected = expected_statuses(world, program, FAR)
+    assert actual_statuses(program, FAR) == expected
+    assert all(world.path_of[unit].startswith(commune.path) for unit, _ in expected.values())
+
+
+def counts_by_metric(program):
+    totals: Counter = Counter()
+    for _path, metric, key, value in progress.count_rows(
+            program, None, ("members", "completed", "month", "score")):
+        totals[(metric, key)] += value
+    return totals
+
+
+def expected_counts(world, program):
+    ids = [c.id for c in program.courses]
+    totals: Counter = Counter()
+    for person in world.people:
+        if world.in_population(person, FAR, program.scope_unit.path, program.audience) is None:
+            continue
+        totals[("members", "")] += 1
+        day = world.completion(person, FAR, ids)
+        if day is not None:
+            totals[("completed", "")] += 1
+            totals[("month", day.strftime("%Y-%m"))] += 1
+        for course_id in ids:
+            found = person.records.get(course_id)
+            if found and not found[1] and found[2] is not None:
+                totals[("score", str(min(10, int(found[2] // 10))))] += 1
+    return totals
+
+
+def test_counts_after_save_equal_plain_computation(world):
+    program = make_program(world)
+    assert counts_by_metric(program) == expected_counts(world, program)
+
+
+def test_counts_follow_moves_deactivation_and_revocation(world):
+    program = make_program(world)
+    progress.refresh_counts()
+    assert db.session.scalar(select(func.count()).select_from(ProgressDirtyUnit)) == 0
+    complete = next(p for p in world.people
+                    if world.in_population(p, FAR, program.scope_unit.path) is not None
+                    and world.completion(p, FAR, program.course_ids))
+    user = db.session.get(User, complete.id)
+    other_team = next(t for t, _c in world.teams if t.id != user.unit_id)
+    before = counts_by_metric(program)
+
+    user.unit_id = other_team.id  # a move: history closes and reopens, both teams recounted
+    db.session.commit()
+    periods = db.session.scalars(select(MembershipPeriod).where(
+        MembershipPeriod.user_id == user.id).order_by(MembershipPeriod.id)).all()
+    assert periods[-1].unit_id == other_team.id and periods[-1].valid_to is None
+    assert periods[-2].valid_to == periods[-1].valid_from
+    assert progress.refresh_counts() == 2
+    assert counts_by_metric(program) == before
+    team_members = db.session.scalar(select(ProgramUnitCount.value).where(
+        ProgramUnitCount.program_id == program.id, ProgramUnitCount.unit_id == other_team.id,
+        ProgramUnitCount.metric == "completed"))
+    assert team_members >= 1
+
+    user.is_active_member = False
+    db.session.commit()
+    progress.refresh_counts()
+    after = counts_by_metric(program)
+    assert after[("members", "")] == before[("members", "")] - 1
+    assert after[("completed", "")] == before[("completed", "")] - 1
+
+    user.is_active_member = True
+    db.session.commit()
+    record = db.session.scalars(select(scenario.CompletionRecord).where(
+        scenario.CompletionRecord.user_id == user.id,
+        scenario.CompletionRecord.revoked_at.is_(None))).first()
+    record.revoked_at = datetime.now(UTC)  # what revoke_record's UPDATE sets
+    db.session.commit()
+    progress.refresh_counts()
+    final = counts_by_metric(program)
+    assert final[("members", "")] == before[("members", "")]
+    assert final[("completed", "")] == before[("completed", "")] - 1
+
+
+def test_rebuild_all_equals_incremental(world):
+    program = make_program(world)
+    incremental = counts_by_metric(program)
+    progress.rebuild_all()
+    assert counts_by_metric(program) == incremental
