@@ -322,29 +322,55 @@ def child_id_in(path: str, parent: Unit) -> int | None:
     return int(parts[parent.depth + 1]) if len(parts) > parent.depth + 1 else None
 
 
+def roll_up(parent: Unit, children: list[Unit],
+            per_team: Iterable[tuple[str, int, int, int]]) -> tuple[UnitProgress, list[UnitProgress]]:
+    """Sum (team path, members, completed, completed in the period) into ``parent``'s total
+    and into the child subtree each team lies in."""
+    total = UnitProgress(parent)
+    by_child = {child.id: UnitProgress(child) for child in children}
+    for path, members, completed, recent in per_team:
+        if not path.startswith(parent.path):
+            continue
+        child_id = child_id_in(path, parent)
+        for figure in (total, by_child.get(child_id) if child_id is not None else None):
+            if figure is not None:
+                figure.members += members
+                figure.completed += completed
+                figure.this_quarter += recent
+    return total, [by_child[child.id] for child in children]
+
+
 def children_progress(program: TrainingProgram, parent: Unit, children: list[Unit],
                       within: Iterable[str] | None, today: date | None = None
                       ) -> tuple[UnitProgress, list[UnitProgress]]:
-    """Today's figures of ``parent`` (total) and of each child subtree, from the counts."""
+    """Today's figures of ``parent`` (total) and of each child subtree, from the counts;
+    ``this_quarter`` counts completions dated in the current quarter."""
     today = today or local_today()
-    year, quarter = quarter_of(today)
-    first, last = quarter_bounds(year, quarter)
-    months = {f"{year}-{m:02d}" for m in range(first.month, last.month + 1)}
-    total = UnitProgress(parent)
-    by_child = {child.id: UnitProgress(child) for child in children}
+    first, last = quarter_bounds(*quarter_of(today))
+    months = {f"{first.year}-{m:02d}" for m in range(first.month, last.month + 1)}
+    teams: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for path, metric, key, value in count_rows(program, within,
                                                ("members", "completed", "month")):
-        if not path.startswith(parent.path):
-            continue
-        targets = [total]
-        child = by_child.get(child_id_in(path, parent) or -1)
-        if child is not None:
-            targets.append(child)
-        for figure in targets:
-            if metric == "members":
-                figure.members += value
-            elif metric == "completed":
-                figure.completed += value
-            elif key in months:
-                figure.this_quarter += value
-    return total, [by_child[child.id] for child in children]
+        slot = {"members": 0, "completed": 1}.get(metric, 2)
+        if slot < 2 or key in months:
+            teams[path][slot] += value
+    return roll_up(parent, children, ((p, *v) for p, v in teams.items()))
+
+
+def team_figures_on(program: TrainingProgram, as_of: date, within: Iterable[str] | None = None,
+                    since: date | None = None) -> list[tuple[str, int, int, int]]:
+    """(team path, members, completed, completed on or after ``since``) on ``as_of``, straight
+    from the tables: one grouped query over the members, for exports and past quarters."""
+    rows = member_statuses(program, as_of, within).subquery("statuses")
+    needed = len(program.courses)
+    complete = and_(rows.c.done >= needed, literal(needed > 0))
+    recent = complete
+    if since is not None:
+        recent = and_(complete, rows.c.last_at >= end_of_day_utc(since - timedelta(days=1)))
+    stmt = (select(Unit.path, func.count(),
+                   func.sum(case((complete, 1), else_=0)),
+                   func.sum(case((recent, 1), else_=0)))
+            .select_from(rows).join(Unit, Unit.id == rows.c.unit_id)
+            .group_by(Unit.path))
+    return [(path, int(n), int(done or 0), int(new or 0))
+            for path, n, done, new in db.session.execute(stmt)]

@@ -158,3 +158,24 @@ def test_rebuild_all_equals_incremental(world):
     incremental = counts_by_metric(program)
     progress.rebuild_all()
     assert counts_by_metric(program) == incremental
+
+
+@pytest.mark.parametrize("scope_index", [None, 0])
+def test_dashboard_counts_equal_the_as_of_query(world, scope_index):
+    """Today's figures from the counts equal the straight query (no record is dated after
+    2026-12-16, so FAR is "today" for the records; the quarter is Q4 2026)."""
+    program = make_program(world)
+    parent = world.province if scope_index is None else world.communes[scope_index]
+    children = sorted({u for u in ([c for c in world.communes] + [t for t, _ in world.teams])
+                       if u.parent_id == parent.id}, key=lambda u: u.code)
+    fast_total, fast = progress.children_progress(program, parent, children, None,
+                                                  today=date(2026, 12, 7))
+    slow_total, slow = progress.roll_up(parent, children, progress.team_figures_on(
+        program, FAR, since=date(2026, 10, 1)))
+    as_tuple = lambda f: (f.unit.id, f.members, f.completed, f.this_quarter)  # noqa: E731
+    assert [as_tuple(f) for f in fast] == [as_tuple(f) for f in slow]
+    assert as_tuple(fast_total) == as_tuple(slow_total)
+    assert fast_total.members > 0 and fast_total.this_quarter > 0
+    expected = expected_statuses(world, program, FAR)
+    assert slow_total.completed == sum(1 for u, d in expected.values()
+                                       if d and world.path_of[u].startswith(parent.path))
