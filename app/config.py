@@ -14,6 +14,8 @@ from typing import Any
 
 APP_ENVS = ("development", "production", "testing")
 LANGUAGES = ("vi", "en")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(RuntimeError):
@@ -82,6 +84,12 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
     if locale not in LANGUAGES:
         raise ConfigError(f"DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}, got {locale!r}.")
     secure_cookies = read.bool("SESSION_COOKIE_SECURE", False)
+    log_format = (read.str("LOG_FORMAT", "text") or "").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}.")
+    log_level = (read.str("LOG_LEVEL", "INFO") or "").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}.")
     settings: dict[str, Any] = {
         "APP_ENV": env,
         "SECRET_KEY": read.str("SECRET_KEY"),
@@ -116,6 +124,13 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
         "SITE_URL": read.str("SITE_URL", "http://127.0.0.1:5000"),  # absolute URLs in credentials/QR
         "SIGNING_KEY_DIR": read.str("SIGNING_KEY_DIR"),  # None → instance/keys (Ed25519, flask keys)
         "VERIFY_LIMIT": read.str("VERIFY_LIMIT", "60 per minute"),  # /verify/<code> per IP
+        # Operations (app/ops): logs, metrics, static caching, backups.
+        "LOG_FORMAT": log_format,  # text | json (one JSON object per line)
+        "LOG_LEVEL": log_level,
+        "LOG_REQUESTS": read.bool("LOG_REQUESTS", False),  # one app log line per request
+        "METRICS_TOKEN": read.str("METRICS_TOKEN"),  # None → /metrics answers 404
+        "STATIC_MAX_AGE": read.int("STATIC_MAX_AGE", 300),  # seconds, unfingerprinted /static URLs
+        "PG_BIN_DIR": read.str("PG_BIN_DIR"),  # None → pg_dump/pg_restore from PATH
     }
     if env == "testing":
         settings.update(
@@ -126,6 +141,9 @@ def load_settings(env: str | None = None, environ: Mapping[str, str] | None = No
             WTF_CSRF_ENABLED=False,
             RATELIMIT_STORAGE_URI="memory://",
             SELF_REGISTRATION=True,
+            LOG_FORMAT="text",
+            LOG_REQUESTS=False,
+            METRICS_TOKEN=None,
         )
     return settings
 
