@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from app.orgs.views import blueprint as orgs_bp
     from app.records.class_views import blueprint as classes_bp
     from app.records.views import blueprint as records_bp
+    from app.reports.export_views import blueprint as report_exports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(authoring_bp)
     app.register_blueprint(bank_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(report_exports_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
     import app.audit  # noqa: F401
