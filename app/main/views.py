@@ -26,9 +26,11 @@ blueprint = Blueprint("main", __name__, template_folder="templates")
 def home():
     """Signed in: my courses, the ones in progress first; officers also get their shortcuts."""
     from app.courses.services import cards_for_home
+    from app.reports.programs import member_programs
 
     return render_template(
         "main/home.html",
+        programs=member_programs(current_user),
         can_manage_units=current_user.is_authenticated and can(current_user, "units.view"),
         cards=cards_for_home(current_user) if current_user.is_authenticated else [],
     )

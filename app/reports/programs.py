@@ -177,3 +177,56 @@ def get_program_or_404(user, slug: str) -> TrainingProgram:
     if program is None or not viewer_paths(user, program):
         abort(404)
     return program
+
+
+@dataclass
+class MemberProgram:
+    """A program that counts the member today, and where they stand in it."""
+
+    program: TrainingProgram
+    # (slug, title of the published version, done) per required course, in program order
+    courses: list[tuple[str, str, bool]]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for _slug, _title, done in self.courses if done)
+
+    @property
+    def total(self) -> int:
+        return len(self.courses)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def member_programs(user) -> list[MemberProgram]:
+    """Programs whose population holds ``user`` today (learner, active, unit in scope,
+    audience matching), with the required courses they hold a live record for."""
+    from app.auth.models import RoleGrant
+    from app.courses.models import CourseVersion
+    from app.records.models import CompletionRecord
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active_member:
+        return []
+    scope = db.aliased(Unit)
+    programs = list(db.session.scalars(
+        select(TrainingProgram).join(scope, scope.id == TrainingProgram.scope_unit_id)
+        .where(literal_prefix(user.unit.path, scope.path),
+               or_(TrainingProgram.audience.is_(None), TrainingProgram.audience == user.audience),
+               select(RoleGrant.id).where(RoleGrant.user_id == user.id,
+                                          RoleGrant.role == "learner").exists())
+        .order_by(TrainingProgram.deadline, TrainingProgram.name)))
+    if not programs:
+        return []
+    wanted = {course.id for program in programs for course in program.courses}
+    done = set(db.session.scalars(select(CompletionRecord.course_id).where(
+        CompletionRecord.user_id == user.id, CompletionRecord.course_id.in_(wanted),
+        CompletionRecord.revoked_at.is_(None))))
+    titles = dict(db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.title)
+        .where(CourseVersion.course_id.in_(wanted), CourseVersion.status == "published")
+        .order_by(CourseVersion.number)).all())  # the newest published version wins
+    return [MemberProgram(program, [(c.slug, titles.get(c.id, c.slug), c.id in done)
+                                    for c in program.courses])
+            for program in programs]
