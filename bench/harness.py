@@ -78,14 +78,19 @@ class Gunicorn:
 
     def __init__(self, env: Mapping[str, str], port: int, log_path: Path, *,
                  app: str = "wsgi:app", workers: int = GUNICORN_WORKERS,
-                 threads: int = GUNICORN_THREADS, chdir: Path = ROOT):
+                 threads: int = GUNICORN_THREADS, config: Path | None = None):
+        """``config``: a gunicorn config file (e.g. the production gunicorn.conf.py); without
+        one gunicorn starts from a directory that has none, so only the flags here apply."""
         self.env = dict(env)
         self.port = port
         self.log_path = log_path
-        self.command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
-                        "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-                        "--graceful-timeout", "5", *_no_control_socket(), app]
-        self.chdir = chdir
+        config_args = ["-c", str(config)] if config else []
+        self.command = [sys.executable, "-m", "gunicorn", *config_args, "--chdir", str(ROOT),
+                        "-k", "gthread", "-w", str(workers), "--threads", str(threads),
+                        "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
+                        *_no_control_socket(), app]
+        # gunicorn reads ./gunicorn.conf.py by default: start where there is none unless asked.
+        self.cwd = ROOT if config else log_path.parent
         self.process: subprocess.Popen | None = None
 
     @property
@@ -94,7 +99,7 @@ class Gunicorn:
 
     def start(self, ready_timeout: float = 60.0) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.command, cwd=self.chdir, env=self.env,
+            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + ready_timeout

@@ -28,7 +28,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bench.harness import Gunicorn, free_port, prepare_database
+from bench.harness import ROOT, Gunicorn, free_port, prepare_database
 from bench.seeding import member_login, member_phone
 from tests.assessments.test_attempts_shipped import perfect_form
 
@@ -110,8 +110,12 @@ def server_env(scratch_database, redis_url, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def gunicorns(server_env, tmp_path_factory) -> Iterator[list[Gunicorn]]:
     logs = tmp_path_factory.mktemp("gunicorn")
-    with (Gunicorn(server_env, free_port(), logs / "a.log") as first,
-          Gunicorn(server_env, free_port(), logs / "b.log") as second):
+    # The production settings (access log, worker recycling, timeouts) when the checkout has
+    # them; -w/--threads/-b given here take precedence over the file.
+    config = ROOT / "gunicorn.conf.py"
+    config = config if config.exists() else None
+    with (Gunicorn(server_env, free_port(), logs / "a.log", config=config) as first,
+          Gunicorn(server_env, free_port(), logs / "b.log", config=config) as second):
         yield [first, second]
 
 
