@@ -196,7 +196,10 @@ def libpq_target(url: URL) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    dsn = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) would keep the password ("None" means "unchanged" there).
+    bare = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                      database=url.database, query=url.query)
+    dsn = bare.render_as_string(hide_password=False)
     return dsn, env
 
 

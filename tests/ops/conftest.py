@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import g, request_started
 
+from app.extensions import db
+from tests.conftest import make_test_app
+
 
 @pytest.fixture
 def fresh_request_state(app):
@@ -16,3 +19,18 @@ def fresh_request_state(app):
     request_started.connect(forget, app)
     yield
     request_started.disconnect(forget, app)
+
+
+@pytest.fixture
+def make_app(database_url):
+    """More app instances on the suite's database (other "processes"), closed afterwards."""
+    made = []
+
+    def make(**overrides):
+        made.append(make_test_app(database_url, **overrides))
+        return made[-1]
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
