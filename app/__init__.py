@@ -177,5 +177,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(records_cli)
     app.cli.add_command(questions_cli)
     app.cli.add_command(backup_cli)
+    from app.reports.cli import reports_cli
+
+    app.cli.add_command(reports_cli)
 
 

@@ -1,0 +1,454 @@
+"""Program exports: CSV and XLSX writers driven by one column definition, and the two row
+kinds every report is made of (per-unit progress, per-member status) on any as-of day.
+
+Both writers hold one row at a time: CSV is a generator of text chunks; XLSX goes through an
+openpyxl *write-only* workbook into a temporary file that is then streamed in blocks. So a
+province-wide member list costs the same memory as a commune's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import func, or_, select
+
+from app.audit import AuditLog, record_audit
+from app.auth.models import User
+from app.auth.phone import format_phone
+from app.courses.models import CourseVersion
+from app.extensions import db
+from app.labels import audience_label, kind_label
+from app.orgs.models import COMMUNE_KINDS, Unit
+from app.reports.models import TrainingProgram
+from app.reports.progress import (
+    UnitProgress,
+    completion_day,
+    local_day,
+    member_statuses,
+    population_on,
+    quarter_bounds,
+    quarter_of,
+    team_figures_on,
+)
+from app.text import fold
+
+CSV_FLUSH_ROWS = 500  # rows per streamed CSV chunk
+FILE_CHUNK = 256 * 1024  # bytes per streamed block of a temporary file
+STREAM_BATCH = 2000  # rows fetched per round trip (server-side cursor on PostgreSQL)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "dd/mm/yyyy"
+HEADER_FILL = "0B5CAB"
+
+
+# --- one column definition, two formats -----------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """A column of an export: its (translated) header, the kind of value, its XLSX width.
+
+    Kinds: ``text``; ``int``; ``percent`` (a fraction, 0.25 = 25 %); ``date``.
+    """
+
+    label: object
+    kind: str = "text"
+    width: float = 14
+
+
+class Emphasized(tuple):
+    """A row shown in bold (subtotals and totals)."""
+
+
+@dataclass
+class Sheet:
+    """What one export holds: heading lines (label, value) above the table, then the table."""
+
+    name: str
+    columns: Sequence[ExportColumn]
+    rows: Iterable[Sequence]
+    heading: Sequence[tuple[str, object]] = field(default_factory=tuple)
+
+
+def safe_text(value: str) -> str:
+    """Neutralize text a spreadsheet would run as a formula (CSV injection)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def csv_value(kind: str, value) -> str:
+    if value is None or value == "":
+        return ""
+    if kind == "int":
+        return str(int(value))
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if kind == "date":
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return safe_text(str(value))
+
+
+def _drain(buffer: io.StringIO) -> str:
+    value = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return value
+
+
+def csv_chunks(sheet: Sheet) -> Iterator[str]:
+    """The sheet as CSV text chunks: UTF-8 BOM first (Excel then reads Vietnamese right),
+    heading lines, a blank line, the header, then the rows, a few hundred per chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for label, value in sheet.heading:
+        kind = "percent" if isinstance(value, float) else "text"
+        writer.writerow([safe_text(str(label)), csv_value(kind, value)])
+    if sheet.heading:
+        writer.writerow([])
+    writer.writerow([str(column.label) for column in sheet.columns])
+    yield "\ufeff" + _drain(buffer)
+    kinds = [column.kind for column in sheet.columns]
+    for index, row in enumerate(sheet.rows, start=1):
+        writer.writerow([csv_value(kind, value) for kind, value in zip(kinds, row, strict=True)])
+        if index % CSV_FLUSH_ROWS == 0:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def new_workbook() -> Workbook:
+    """A write-only workbook: rows go to disk as they come, memory stays constant."""
+    return Workbook(write_only=True)
+
+
+def _header_cell(ws, value) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=str(value))
+    cell.font = Font(bold=True, color="FFFFFF")
+    cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+    return cell
+
+
+def _xlsx_cells(ws, kinds: list[str], row: Sequence, bold: bool) -> list:
+    """Plain values where the default style is right (fast); a styled cell only where needed."""
+    out = []
+    for kind, value in zip(kinds, row, strict=True):
+        if value is None or value == "":
+            out.append(None)
+            continue
+        if kind == "int":
+            value = int(value)
+        elif kind == "text":
+            value = str(value)
+        if kind in ("percent", "date") or bold:
+            cell = WriteOnlyCell(ws, value=value)
+            if kind == "percent":
+                cell.number_format = PERCENT_FORMAT
+            elif kind == "date":
+                cell.number_format = DATE_FORMAT
+            if bold:
+                cell.font = Font(bold=True)
+            out.append(cell)
+        else:
+            out.append(value)
+    return out
+
+
+def write_xlsx(sheet: Sheet, target) -> None:
+    """Write the sheet to ``target`` (a path or binary file): bold header on a fill, the header
+    row frozen, column widths, numbers as numbers, fractions as 0.0 %, dates as dd/mm/yyyy."""
+    wb = new_workbook()
+    ws = wb.create_sheet(title=re.sub(r"[\[\]:*?/\\]", "-", sheet.name)[:31] or "Sheet")
+    for index, column in enumerate(sheet.columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    header_row = len(sheet.heading) + 2 if sheet.heading else 1
+    ws.freeze_panes = f"A{header_row + 1}"
+    for label, value in sheet.heading:
+        label_cell = WriteOnlyCell(ws, value=str(label))
+        label_cell.font = Font(bold=True)
+        value_cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, date):
+            value_cell.number_format = DATE_FORMAT
+        elif isinstance(value, float):
+            value_cell.number_format = PERCENT_FORMAT
+        ws.append([label_cell, value_cell])
+    if sheet.heading:
+        ws.append([])
+    ws.append([_header_cell(ws, column.label) for column in sheet.columns])
+    kinds = [column.kind for column in sheet.columns]
+    for row in sheet.rows:
+        ws.append(_xlsx_cells(ws, kinds, row, isinstance(row, Emphasized)))
+    wb.save(target)
+
+
+def xlsx_temp_file(sheet: Sheet) -> Path:
+    """Write the sheet to a new temporary .xlsx file (the caller streams and removes it)."""
+    handle, name = tempfile.mkstemp(prefix="hocvuso-export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        write_xlsx(sheet, name)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def file_chunks(path: Path, remove: bool = True) -> Iterator[bytes]:
+    """A file's bytes in blocks; the file is removed once read (or when the client leaves)."""
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(FILE_CHUNK):
+                yield block
+    finally:
+        if remove:
+            path.unlink(missing_ok=True)
+
+
+# --- units: which ones a report shows ---------------------------------------------------------
+
+def units_for_report(root: Unit, within: Iterable[str] | None) -> list[Unit]:
+    """``root`` and every unit under it that the viewer sees (or that leads to one they see)."""
+    units = list(db.session.scalars(select(Unit).where(Unit.path.startswith(root.path))))
+    if within is None:
+        return units
+    paths = list(within)
+    return [u for u in units if u.id == root.id
+            or any(u.path.startswith(p) or p.startswith(u.path) for p in paths)]
+
+
+def tree_order(root: Unit, units: list[Unit]) -> list[Unit]:
+    """Depth first from ``root``, siblings by name (Vietnamese letters folded)."""
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[Unit] = []
+    stack = [root]
+    while stack:
+        unit = stack.pop()
+        ordered.append(unit)
+        kids = sorted(children.get(unit.id, []), key=lambda u: (fold(u.name), u.name, u.code))
+        stack.extend(reversed(kids))
+    return ordered
+
+
+def group_of(unit: Unit, by_id: dict[int, Unit]) -> str | None:
+    """The unit's group (I phường / II xã), a team taking its commune's."""
+    for ancestor_id in reversed([int(p) for p in unit.path.strip("/").split("/")]):
+        ancestor = by_id.get(ancestor_id)
+        if ancestor is not None and ancestor.unit_group:
+            return ancestor.unit_group
+    return None
+
+
+def figures_by_unit(units: list[Unit], per_team: Iterable[tuple[str, int, int, int]]
+                    ) -> dict[int, UnitProgress]:
+    """Sum (team path, members, completed, completed in the period) into every unit of
+    ``units`` that holds the team: each level at once, from one grouped query's rows."""
+    figures = {unit.id: UnitProgress(unit) for unit in units}
+    for path, members, completed, recent in per_team:
+        for part in path.strip("/").split("/"):
+            figure = figures.get(int(part))
+            if figure is not None:
+                figure.members += members
+                figure.completed += completed
+                figure.this_quarter += recent
+    return figures
+
+
+# --- kind (a): per-unit progress --------------------------------------------------------------
+
+def unit_columns(as_of: date) -> list[ExportColumn]:
+    first, _last = quarter_bounds(*quarter_of(as_of))
+    return [
+        ExportColumn(_l("Mã đơn vị"), width=12),
+        ExportColumn(_l("Đơn vị"), width=34),
+        ExportColumn(_l("Cấp"), width=11),
+        ExportColumn(_l("Nhóm"), width=7),
+        ExportColumn(_l("Thuộc đơn vị"), width=28),
+        ExportColumn(_l("Số thành viên"), "int", 12),
+        ExportColumn(_l("Đã hoàn thành"), "int", 12),
+        ExportColumn(_l("Tỷ lệ hoàn thành"), "percent", 12),
+        ExportColumn(_l("Còn thiếu so với chỉ tiêu"), "int", 14),
+        ExportColumn(_l("Hoàn thành trong quý (từ %(start)s đến %(end)s)",
+                        start=first.strftime("%d/%m/%Y"), end=as_of.strftime("%d/%m/%Y")),
+                     "int", 20),
+    ]
+
+
+def unit_rows(program: TrainingProgram, root: Unit, as_of: date,
+              within: Iterable[str] | None) -> list[tuple]:
+    """One row per unit under ``root`` (itself first, then depth first): the figures on
+    ``as_of`` and the completions of the quarter up to it, from one grouped query."""
+    first, _last = quarter_bounds(*quarter_of(as_of))
+    units = units_for_report(root, within)
+    by_id = {unit.id: unit for unit in units}
+    figures = figures_by_unit(units, team_figures_on(program, as_of, within, since=first))
+    rows = []
+    for unit in tree_order(root, units):
+        figure = figures[unit.id]
+        parent = by_id.get(unit.parent_id) if unit.id != root.id else None
+        rows.append((unit.code, unit.full_name, kind_label(unit.kind), group_of(unit, by_id) or "",
+                     parent.full_name if parent else "", figure.members, figure.completed,
+                     figure.percent / 100, figure.gap(program.target_percent),
+                     figure.this_quarter))
+    return rows
+
+
+def units_sheet(program: TrainingProgram, root: Unit, as_of: date,
+                within: Iterable[str] | None) -> Sheet:
+    return Sheet(_("Tiến độ theo đơn vị"), unit_columns(as_of),
+                 unit_rows(program, root, as_of, within))
+
+
+# --- kind (b): per-member status (personal data) ----------------------------------------------
+
+def course_titles(program: TrainingProgram) -> list[tuple[int, str]]:
+    """(course id, title of its newest published version) of each required course."""
+    titles = dict(db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.title)
+        .where(CourseVersion.course_id.in_(program.course_ids),
+               CourseVersion.status == "published")
+        .order_by(CourseVersion.number)).all())
+    return [(course.id, titles.get(course.id, course.slug)) for course in program.courses]
+
+
+def member_columns(program: TrainingProgram) -> list[ExportColumn]:
+    return [
+        ExportColumn(_l("Mã đơn vị"), width=12),
+        ExportColumn(_l("Đơn vị"), width=28),
+        ExportColumn(_l("Xã/phường"), width=22),
+        ExportColumn(_l("Họ và tên"), width=26),
+        ExportColumn(_l("Số điện thoại"), width=14),
+        ExportColumn(_l("Đối tượng"), width=22),
+        *(ExportColumn(title, "date", 14) for _id, title in course_titles(program)),
+        ExportColumn(_l("Đã hoàn thành"), width=12),
+        ExportColumn(_l("Ngày hoàn thành"), "date", 14),
+    ]
+
+
+def _unit_labels(within: Iterable[str] | None, program: TrainingProgram
+                 ) -> dict[int, tuple[str, str, str]]:
+    """unit id → (code, full name, commune full name) of the units an export can name."""
+    roots = list(within) if within is not None else [program.scope_unit.path]
+    ancestor_ids = {int(p) for path in roots for p in path.strip("/").split("/")}
+    units = list(db.session.scalars(select(Unit).where(or_(
+        Unit.id.in_(ancestor_ids), *(Unit.path.startswith(path) for path in roots)))))
+    by_id = {unit.id: unit for unit in units}
+    labels = {}
+    for unit in units:
+        commune = next((by_id[int(p)] for p in reversed(unit.path.strip("/").split("/"))
+                        if int(p) in by_id and by_id[int(p)].kind in COMMUNE_KINDS), None)
+        labels[unit.id] = (unit.code, unit.full_name, commune.full_name if commune else "")
+    return labels
+
+
+def member_statement(program: TrainingProgram, as_of: date, within: Iterable[str] | None):
+    """The member statuses joined to names and units, by unit path then name, streamed."""
+    statuses = member_statuses(program, as_of, within).subquery("statuses")
+    return (select(statuses, User.full_name, User.phone, User.audience)
+            .join(User, User.id == statuses.c.user_id)
+            .join(Unit, Unit.id == statuses.c.unit_id)
+            .order_by(Unit.path, User.full_name, User.id)
+            .execution_options(yield_per=STREAM_BATCH, stream_results=True))
+
+
+def member_count(program: TrainingProgram, as_of: date, within: Iterable[str] | None) -> int:
+    """How many rows the member export will have (the population; cheap: no records read)."""
+    people = population_on(program, as_of, within).subquery()
+    return db.session.scalar(select(func.count()).select_from(people)) or 0
+
+
+def member_rows(program: TrainingProgram, as_of: date, within: Iterable[str] | None
+                ) -> Iterator[tuple]:
+    """Rows of the member export, one at a time (a server-side cursor on PostgreSQL)."""
+    labels = _unit_labels(within, program)
+    course_keys = [f"c{course_id}" for course_id, _title in course_titles(program)]
+    yes, no = _("Có"), _("Không")
+    result = db.session.execute(member_statement(program, as_of, within))
+    try:
+        for row in result:
+            mapping = row._mapping
+            code, unit_name, commune = labels.get(row.unit_id, ("", "", ""))
+            done_on = completion_day(program, row.done, row.last_at)
+            yield (code, unit_name, commune, row.full_name, format_phone(row.phone),
+                   audience_label(row.audience),
+                   *(local_day(mapping[key]) if mapping[key] is not None else None
+                     for key in course_keys),
+                   yes if done_on else no, done_on)
+    finally:
+        result.close()
+
+
+@dataclass
+class MemberExport:
+    """A member export under way: its sheet, and the audit entry it completes at the end."""
+
+    sheet: Sheet
+    audit_id: int
+    rows: int = 0
+    complete: bool = False
+
+
+def start_member_export(program: TrainingProgram, as_of: date, within: Iterable[str] | None,
+                        unit: Unit | None, fmt: str, actor=None, source: str = "web",
+                        on_row: Callable[[], None] | None = None) -> MemberExport:
+    """Write (and commit) the audit entry before any personal data leaves, then hand back the
+    rows; the entry gets the exact row count, and whether the export ran to the end, once the
+    stream is over (a second, short transaction: no count query over the whole population)."""
+    within = list(within) if within is not None else None
+    entry = record_audit(
+        "reports.export_members", actor=actor, target=f"program:{program.slug}",
+        program=program.slug, unit=(unit or program.scope_unit).code,
+        as_of=as_of.isoformat(), format=fmt, source=source, rows=None, complete=False)
+    db.session.commit()
+    export = MemberExport(Sheet(_("Thành viên"), member_columns(program), ()), entry.id)
+
+    def audited() -> Iterator[tuple]:
+        rows = member_rows(program, as_of, within)
+        try:
+            for row in rows:
+                export.rows += 1
+                if on_row is not None:
+                    on_row()
+                yield row
+            export.complete = True
+        finally:
+            rows.close()
+            finish_member_export(export)
+
+    export.sheet.rows = audited()
+    return export
+
+
+def finish_member_export(export: MemberExport) -> None:
+    """Record the row count (and whether the stream ended normally) on the audit entry."""
+    db.session.rollback()  # end the read transaction; the entry was committed up front
+    entry = db.session.get(AuditLog, export.audit_id)
+    if entry is not None:
+        entry.details = {**entry.details, "rows": export.rows, "complete": export.complete}
+        db.session.commit()
+
+
+# --- names of files ---------------------------------------------------------------------------
+
+def export_filename(program: TrainingProgram, kind: str, stamp: str, fmt: str,
+                    unit: Unit | None = None) -> str:
+    """ASCII file name such as ``to-cnscd-2026_don-vi_2026-12-07.csv``."""
+    parts = [program.slug, kind]
+    if unit is not None and unit.id != program.scope_unit_id:
+        parts.append(re.sub(r"[^A-Za-z0-9-]+", "-", unit.code).strip("-") or str(unit.id))
+    parts.append(stamp)
+    return "_".join(parts) + "." + fmt
