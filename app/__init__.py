@@ -180,5 +180,8 @@ def register_commands(app: Flask) -> None:
     from app.reports.cli import reports_cli
 
     app.cli.add_command(reports_cli)
+    from app.reports.scale import bench_cli
+
+    app.cli.add_command(bench_cli)
 
 
