@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from app.records.class_views import blueprint as classes_bp
     from app.records.views import blueprint as records_bp
     from app.reports.export_views import blueprint as report_exports_bp
+    from app.reports.views import blueprint as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(authoring_bp)
     app.register_blueprint(bank_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(report_exports_bp)
     # Models of packages without views yet still belong to the schema.
     import app.assessments.models  # noqa: F401
