@@ -3,7 +3,8 @@
 SQLite: the sqlite3 online backup API, copying from one pinned read snapshot (WAL lets the
 workers go on writing meanwhile; without the pin every write would restart the copy), into a
 temporary file that is renamed into place. A restore copies the archive into a temporary
-file next to the database, checks it, then swaps it in with one atomic rename.
+file next to the database, checks it, then swaps it in with one atomic rename, and refuses
+while any process still has the database open.
 
 PostgreSQL: ``pg_dump -Fc`` and ``pg_restore --clean --if-exists --no-owner
 --single-transaction`` (all or nothing). The client tools must be of the server's major
@@ -158,26 +159,58 @@ def restore_sqlite(archive: Path, database: Path, progress: Progress | None = No
             _copy_sqlite(source, temp, progress)
         finally:
             source.close()
-        if database.exists():
-            _settle_wal(database)
+        if not database.exists():
+            os.replace(temp, database)
+            return
+        lock = _take_over(database)
+        try:
             _keep_previous(database)
-        os.replace(temp, database)
+            os.replace(temp, database)
+        finally:
+            lock.close()
         for suffix in ("-wal", "-shm"):  # the old file's journal must never meet the new file
             Path(f"{database}{suffix}").unlink(missing_ok=True)
     finally:
         temp.unlink(missing_ok=True)
 
 
-def _settle_wal(database: Path) -> None:
-    """Fold the write-ahead log into the file; refuse while another process is using it."""
-    connection = sqlite3.connect(database)
+def _take_over(database: Path) -> sqlite3.Connection:
+    """Leave WAL mode (folding the log into the file) and hold the write lock for the swap.
+
+    SQLite leaves WAL mode only when no other connection, in any process, has the file open:
+    exactly the proof that the app is stopped, whose workers would go on using the old file.
+    """
+    in_use = BackupError(_("Cơ sở dữ liệu đang được dùng. Hãy dừng ứng dụng (gunicorn) "
+                           "rồi khôi phục lại; chưa thay đổi gì."))
+    if processes_holding(database):
+        raise in_use
+    connection = sqlite3.connect(database, timeout=1, isolation_level=None)
     try:
-        busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-    finally:
+        mode = connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        if mode != "delete":
+            raise sqlite3.OperationalError(mode)
+        connection.execute("BEGIN EXCLUSIVE")
+    except sqlite3.OperationalError:
         connection.close()
-    if busy:
-        raise BackupError(_("Cơ sở dữ liệu đang được dùng. Hãy dừng ứng dụng (gunicorn) "
-                            "rồi khôi phục lại."))
+        raise in_use from None
+    return connection
+
+
+def processes_holding(path: Path) -> list[int]:
+    """Other processes with ``path`` open, as far as /proc shows (Linux; others' processes
+    only to root). Catches a worker that has connected but not yet read, so holds no lock."""
+    target = os.path.realpath(path)
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        pid = int(fd_dir.parent.name)
+        if pid == os.getpid():
+            continue
+        try:
+            if any(os.readlink(fd) == target for fd in fd_dir.iterdir()):
+                found.append(pid)
+        except OSError:  # gone meanwhile, or not ours to look at
+            continue
+    return found
 
 
 def _keep_previous(database: Path) -> None:

@@ -11,6 +11,8 @@ import os
 import secrets
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -242,6 +244,52 @@ def test_sqlite_backup_is_one_snapshot_while_the_app_writes(sqlite_scratch, tmp_
     assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     copy.close()
     assert db.session.scalar(select(func.count()).select_from(Unit)) == 400 + len(steps)
+
+
+def test_sqlite_restore_refuses_while_the_app_has_the_database_open(sqlite_scratch, tmp_path):
+    """A running worker would go on writing to the replaced file: stop first, says the message."""
+    make_unit("A1")
+    db.session.commit()
+    archive = tmp_path / "b.sqlite3"
+    runner = sqlite_scratch.test_cli_runner()
+    assert runner.invoke(args=["backup", "create", str(archive)]).exit_code == 0
+    make_unit("A2")
+    db.session.commit()
+    db.session.remove()
+    live = make_url(sqlite_scratch.config["SQLALCHEMY_DATABASE_URI"]).database
+    worker = sqlite3.connect(live)  # another process's idle pooled connection
+    worker.execute("SELECT count(*) FROM units").fetchone()
+    try:
+        result = runner.invoke(args=["backup", "restore", str(archive), "--yes"])
+    finally:
+        worker.close()
+    assert result.exit_code == 1
+    assert "đang được dùng" in result.output and "dừng ứng dụng" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 2
+    assert not list(Path(live).parent.glob(".*.tmp"))
+
+
+def test_sqlite_restore_refuses_while_another_process_has_the_file_open(sqlite_scratch,
+                                                                          tmp_path):
+    """Even a worker that connected but never read (no lock yet) keeps the old file open."""
+    archive = tmp_path / "b.sqlite3"
+    runner = sqlite_scratch.test_cli_runner()
+    assert runner.invoke(args=["backup", "create", str(archive)]).exit_code == 0
+    db.session.remove()
+    live = make_url(sqlite_scratch.config["SQLALCHEMY_DATABASE_URI"]).database
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('PRAGMA user_version').fetchone(); print('ready', flush=True); "
+         "sys.stdin.read()", live], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        assert backup.processes_holding(Path(live)) == [holder.pid]
+        result = runner.invoke(args=["backup", "restore", str(archive), "--yes"])
+    finally:
+        holder.communicate("")
+    assert result.exit_code == 1 and "đang được dùng" in result.output
+    assert backup.processes_holding(Path(live)) == []
+    assert runner.invoke(args=["backup", "restore", str(archive), "--yes"]).exit_code == 0
 
 
 def test_restore_keeps_the_replaced_file(sqlite_scratch, tmp_path):
