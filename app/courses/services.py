@@ -5,6 +5,7 @@ Services add and flush; the CLI command or view that called them commits once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,11 +223,18 @@ def count_courses() -> int:
 
 # --- Reading and progress -------------------------------------------------------------
 
-def _latest_published_number(course_id_column):
-    """Correlated subquery: the newest published version number of a course."""
+@functools.cache
+def _other_version():
+    """The alias the subquery below reads, made once: building an aliased class proxies every
+    column and cost about as much as the rest of a lesson page's queries together."""
     from sqlalchemy.orm import aliased
 
-    other = aliased(CourseVersion)
+    return aliased(CourseVersion)
+
+
+def _latest_published_number(course_id_column):
+    """Correlated subquery: the newest published version number of a course."""
+    other = _other_version()
     return (select(func.max(other.number))
             .where(other.course_id == course_id_column, other.status == "published")
             .correlate(Course)
