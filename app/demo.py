@@ -146,6 +146,18 @@ def load_demo_courses(root: Path) -> None:
         raise click.ClickException("Nội dung mẫu có lỗi:\n" + "\n".join(map(str, report.errors)))
 
 
+def load_demo_programs(root: Path) -> None:
+    """The sample training programs (content/programs/*.yaml), after the courses they need."""
+    from app.reports.programs import ProgramError, load_programs
+
+    try:
+        programs = load_programs(root)
+    except ProgramError as error:
+        raise click.ClickException(f"Chương trình mẫu có lỗi: {error}") from None
+    for program in programs:
+        click.echo(f"Chương trình {program.slug}: {program.name}")
+
+
 def create_role_accounts() -> list[tuple[str, str, str]]:
     """One account per role with a fresh random password; returns (role, phone, password)."""
     units = _units_by_code()
@@ -200,6 +212,7 @@ def seed_command(if_empty: bool) -> None:
     load_demo_courses(content_dir())
     accounts = create_role_accounts()
     members = create_members()
+    load_demo_programs(content_dir())
     db.session.commit()
     click.echo(f"Đã nạp dữ liệu mẫu: {len(DEMO_TEAMS)} Tổ CNSCĐ, {members} thành viên "
                f"(số điện thoại giả), {len(accounts)} tài khoản vai trò.")

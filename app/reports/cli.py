@@ -54,15 +54,14 @@ def _unit(program: TrainingProgram, code: str | None) -> Unit:
 def _write(out: str, fmt: str, sheet_or_chunks) -> None:
     """Write to stdout (``-``) or to a temporary file renamed to ``out`` once complete."""
     if out == "-":
+        sys.stdout.flush()
+        stream = sys.stdout.buffer
         if fmt == "csv":
-            stream = click.get_text_stream("stdout", encoding="utf-8")
             for chunk in exports.csv_chunks(sheet_or_chunks):
-                stream.write(chunk)
-            stream.flush()
+                stream.write(chunk.encode("utf-8"))
         else:
-            stream = click.get_binary_stream("stdout")
             exports.write_xlsx(sheet_or_chunks, stream)
-            stream.flush()
+        stream.flush()
         return
     target = Path(out)
     if not target.parent.is_dir():
