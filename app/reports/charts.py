@@ -15,8 +15,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH = 360
-FONT = 11
+WIDTH = 320
+FONT = 12
 # Five steps from "few" to "nearly all" (light → dark green), readable in greyscale print.
 HEAT_STEPS = ("#eef6f0", "#c4e3cc", "#86c596", "#3f9a5a", "#1a6b35")
 HEAT_TEXT = ("#1b1f24", "#1b1f24", "#1b1f24", "#ffffff", "#ffffff")
@@ -47,15 +47,18 @@ def _text(x: float, y: float, content: str, anchor: str = "start", **attrs: str)
             f"{escape(content)}</text>")
 
 
-def nice_ceiling(value: float) -> int:
-    """The axis maximum: ``value`` rounded up to 1, 2, 2.5 or 5 times a power of ten."""
+def axis_max(value: float, ticks: int = 4) -> int:
+    """The top of a count axis: ``ticks`` equal whole steps of 1, 2, 2.5, 3 or 5 × 10^k that
+    reach ``value`` (so every grid line is a whole number of people)."""
     if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return max(1, math.ceil(step * power))
-    return math.ceil(10 * power)  # pragma: no cover - the loop always returns
+        return ticks
+    need = value / ticks
+    power = 10 ** max(0, math.floor(math.log10(need)))
+    for factor in (1, 2, 2.5, 3, 5, 10):
+        step = factor * power
+        if step >= need and step == int(step):
+            return int(step * ticks)
+    return int(10 * power * ticks)  # pragma: no cover - the loop always returns
 
 
 def shorten(label: str, limit: int) -> str:
@@ -90,13 +93,13 @@ def cumulative_chart(chart_id: str, points: Sequence[tuple[date, int]], target_c
                      starts_on: date, deadline: date, words: CumulativeWords) -> Markup:
     """Completions so far (one point per month end, the last one today) against two lines:
     the target (horizontal) and the plan (0 at the start to the target at the deadline)."""
-    left, right, top, bottom = 44, 12, 34, 30
-    height = 230
+    left, right, top, bottom = 44, 12, 56, 30
+    height = 250
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     first = min([starts_on, *(day for day, _ in points)])
     last = max([deadline, *(day for day, _ in points)])
     span = max(1, (last - first).days)
-    y_max = nice_ceiling(max([target_count, 1, *(count for _, count in points)]))
+    y_max = axis_max(max([target_count, 1, *(count for _, count in points)]))
 
     def x(day: date) -> float:
         return left + plot_w * (day - first).days / span
@@ -139,13 +142,17 @@ def cumulative_chart(chart_id: str, points: Sequence[tuple[date, int]], target_c
                         f'fill="#0b5cab"><title>{escape(tip)}</title></circle>')
     legend = [(words.actual, "#0b5cab", ""), (words.target, "#b42318", "6 4"),
               (words.plan, "#8a5a00", "2 3")]
-    slot = (WIDTH - 8) / len(legend)
-    for i, (label, colour, dash) in enumerate(legend):
-        x0 = 6 + i * slot
+    x0, y0 = 6.0, 10.0
+    for label, colour, dash in legend:
+        label = shorten(label, 24)
+        width = 24 + 0.62 * FONT * len(label)  # about the width of the text, to wrap
+        if x0 + width > WIDTH and x0 > 6:
+            x0, y0 = 6.0, y0 + 16
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        body.append(f'<line x1="{_num(x0)}" x2="{_num(x0 + 16)}" y1="10" y2="10" '
-                    f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
-        body.append(_text(x0 + 20, 14, shorten(label, 18), "start"))
+        body.append(f'<line x1="{_num(x0)}" x2="{_num(x0 + 16)}" y1="{_num(y0)}" '
+                    f'y2="{_num(y0)}" stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
+        body.append(_text(x0 + 20, y0 + 4, label, "start"))
+        x0 += width + 8
     return _svg(chart_id, WIDTH, height, words.title, words.desc, body, "chart-cumulative")
 
 
@@ -179,7 +186,7 @@ def heatmap(chart_id: str, rows: Sequence[HeatRow], columns: Sequence[tuple[str,
     for i, row in enumerate(rows):
         y0 = top + i * cell_h
         body.append(f'<text x="{label_w - 6}" y="{_num(y0 + cell_h / 2 + 4)}" text-anchor="end">'
-                    f"{escape(shorten(row.label, 21))}<title>{escape(row.label)}</title></text>")
+                    f"{escape(shorten(row.label, 18))}<title>{escape(row.label)}</title></text>")
         for j, (_code, group_label) in enumerate(columns):
             count = row.counts[j] if j < len(row.counts) else 0
             x0 = label_w + j * cell_w
@@ -221,7 +228,7 @@ def histogram(chart_id: str, counts: Sequence[int], labels: Sequence[str], title
     left, right, top, bottom = 40, 8, 26, 44
     height = 210
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
-    y_max = nice_ceiling(max([1, *counts]))
+    y_max = axis_max(max([1, *counts]))
     slot = plot_w / max(1, len(counts))
     body = [f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" '
             f'stroke="#4a5360"/>']

@@ -135,7 +135,7 @@ def breadcrumb(unit: Unit, tops: list[Unit]) -> list[Unit]:
 
 def children_of(unit: Unit) -> list[Unit]:
     return sorted(db.session.scalars(select(Unit).where(Unit.parent_id == unit.id)),
-                  key=lambda u: vietnamese_key(u.name))
+                  key=lambda u: vietnamese_key(u.full_name))
 
 
 # --- the table ------------------------------------------------------------------------------

@@ -110,10 +110,18 @@ class TableFilterForm(FlaskForm):
 
     q = StringField(_l("Tìm đơn vị"), validators=[Optional(), Length(max=100)])
     group = SelectField(_l("Nhóm"), validators=[Optional()], validate_choice=False)
-    sort = StringField(validators=[Optional(), Length(max=20)])
+    sort = SelectField(_l("Sắp xếp"), validators=[Optional()], validate_choice=False)
     unit = StringField(validators=[Optional(), Length(max=32)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.group.choices = [("", _l("Cả hai nhóm")), ("I", _l("Nhóm I (phường)")),
                               ("II", _l("Nhóm II (xã, đặc khu)"))]
+        self.sort.choices = [("", _l("Tên đơn vị")), ("percent", _l("Tỷ lệ tăng dần")),
+                             ("-percent", _l("Tỷ lệ giảm dần")), ("-gap", _l("Còn thiếu nhiều nhất")),
+                             ("-members", _l("Nhiều thành viên nhất")),
+                             ("-quarter", _l("Hoàn thành trong quý nhiều nhất"))]
+        current = self.sort.data or ""
+        if current and current not in {value for value, _label in self.sort.choices}:
+            # The order picked with a column header of the table, kept on the next filter.
+            self.sort.choices.append((current, _l("Theo cột đã chọn trong bảng")))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -119,40 +119,35 @@ def _course_choices(program: TrainingProgram | None) -> list[tuple[str, str]]:
 # --- the dashboard --------------------------------------------------------------------------
 
 @dataclass
-class ExportLink:
+class ExportGroup:
+    """One kind of export and its formats: (format label, address)."""
+
     label: str
-    url: str
+    links: list[tuple[str, str]]
 
 
-def _has(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
-
-
-def _export_links(program: TrainingProgram, unit: Unit, today) -> list[ExportLink]:
-    """Links to the exports, for the formats and kinds the caller may have."""
-    links = []
+def _export_groups(program: TrainingProgram, unit: Unit, today) -> list[ExportGroup]:
+    """The exports of what the page shows (app/reports/export_views.py): units, members
+    (personal data: only with its own permission), this quarter's and last quarter's report."""
     unit_arg = {} if unit.id == program.scope_unit_id else {"unit": unit.code}
-    if _has("report_exports.units"):
-        for fmt in ("xlsx", "csv"):
-            links.append(ExportLink(_("Tiến độ theo đơn vị (%(fmt)s)", fmt=fmt.upper()),
-                                    url_for("report_exports.units", slug=program.slug, fmt=fmt,
-                                            **unit_arg)))
-    if _has("report_exports.members") and can(current_user, "reports.export_members", unit):
-        for fmt in ("xlsx", "csv"):
-            links.append(ExportLink(_("Danh sách thành viên (%(fmt)s)", fmt=fmt.upper()),
-                                    url_for("report_exports.members", slug=program.slug,
-                                            fmt=fmt, **unit_arg)))
+    groups = [ExportGroup(_("Tiến độ theo đơn vị"), [
+        (fmt.upper(), url_for("report_exports.units", slug=program.slug, fmt=fmt, **unit_arg))
+        for fmt in ("xlsx", "csv")])]
+    if can(current_user, "reports.export_members", unit):
+        groups.append(ExportGroup(_("Danh sách thành viên"), [
+            (fmt.upper(), url_for("report_exports.members", slug=program.slug, fmt=fmt,
+                                  **unit_arg))
+            for fmt in ("xlsx", "csv")]))
     year, quarter = quarter_of(today)
-    code = f"{year}Q{quarter}"
-    if _has("report_exports.quarterly"):
-        links.append(ExportLink(_("Báo cáo quý %(quarter)s (XLSX)", quarter=f"{quarter}/{year}"),
-                                url_for("report_exports.quarterly", slug=program.slug,
-                                        quarter=code, fmt="xlsx")))
-    if _has("report_exports.quarterly_print"):
-        links.append(ExportLink(_("Báo cáo quý %(quarter)s (bản in)", quarter=f"{quarter}/{year}"),
-                                url_for("report_exports.quarterly_print", slug=program.slug,
-                                        quarter=code)))
-    return links
+    previous = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    for y, q in ((year, quarter), previous):
+        code = f"{y}Q{q}"
+        groups.append(ExportGroup(_("Báo cáo quý %(quarter)s", quarter=f"{q}/{y}"), [
+            ("XLSX", url_for("report_exports.quarterly", slug=program.slug, quarter=code,
+                             fmt="xlsx", **unit_arg)),
+            (_("Bản in"), url_for("report_exports.quarterly_print", slug=program.slug,
+                                  quarter=code, **unit_arg))]))
+    return groups
 
 
 @blueprint.get("/programs/<slug>")
@@ -196,7 +191,7 @@ def program(slug: str):
         sort_key=sort_key, descending=descending, group=group, courses=courses,
         members=members, leaf=dashboard.is_leaf(children), groups=groups,
         charts=_charts(program, unit, table, groups, months, scores, today),
-        exports=_export_links(program, unit, today),
+        exports=_export_groups(program, unit, today),
         may_manage=can(current_user, "programs.manage", program.scope_unit))
 
 
