@@ -78,7 +78,8 @@ class Gunicorn:
 
     def __init__(self, env: Mapping[str, str], port: int, log_path: Path, *,
                  app: str = "wsgi:app", workers: int = GUNICORN_WORKERS,
-                 threads: int = GUNICORN_THREADS, config: Path | None = None):
+                 threads: int = GUNICORN_THREADS, config: Path | None = None,
+                 ready_path: str = "/healthz"):
         """``config``: a gunicorn config file (e.g. the production gunicorn.conf.py); without
         one gunicorn starts from a directory that has none, so only the flags here apply."""
         self.env = dict(env)
@@ -91,6 +92,7 @@ class Gunicorn:
                         *_no_control_socket(), app]
         # gunicorn reads ./gunicorn.conf.py by default: start where there is none unless asked.
         self.cwd = ROOT if config else log_path.parent
+        self.ready_path = ready_path
         self.process: subprocess.Popen | None = None
 
     @property
@@ -108,14 +110,14 @@ class Gunicorn:
                 raise RuntimeError(f"gunicorn on port {self.port} exited with "
                                    f"{self.process.returncode}:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn on port {self.port} did not answer /healthz within "
+        raise RuntimeError(f"gunicorn on port {self.port} did not answer {self.ready_path} within "
                            f"{ready_timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:

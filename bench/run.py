@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("roster_import",)
+BENCHMARKS = ("roster_import", "http_pages")
+BENCHMARKS += ("dashboard_scale",)  # SCALE_MEMBERS=1000000 for the full size
 
 
 def main(argv: list[str]) -> int:
