@@ -15,7 +15,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -36,8 +36,7 @@ from app.orgs.models import COMMUNE_KINDS, Unit
 from app.reports.models import TrainingProgram
 from app.reports.progress import (
     UnitProgress,
-    completion_day,
-    local_day,
+    local_zone,
     member_statuses,
     population_on,
     quarter_bounds,
@@ -88,18 +87,33 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def csv_value(kind: str, value) -> str:
-    if value is None or value == "":
+def _text(value) -> str:
+    if value is None:
         return ""
-    if kind == "int":
-        return str(int(value))
-    if kind == "percent":
-        return f"{value * 100:.1f}%"
-    if kind == "date":
-        return value.strftime("%d/%m/%Y")
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return _dmy(value)
     return safe_text(str(value))
+
+
+def _int(value) -> str:
+    return "" if value is None or value == "" else str(int(value))
+
+
+def _percent(value) -> str:
+    return "" if value is None or value == "" else f"{value * 100:.1f}%"
+
+
+def _dmy(value) -> str:
+    return "" if value is None or value == "" else f"{value.day:02d}/{value.month:02d}/{value.year}"
+
+
+CSV_FORMATTERS: dict[str, Callable[[object], str]] = {
+    "text": _text, "int": _int, "percent": _percent, "date": _dmy}
+
+
+def csv_value(kind: str, value) -> str:
+    """A value as CSV text: numbers plain, fractions as 45.5%, dates dd/mm/yyyy."""
+    return CSV_FORMATTERS[kind](value)
 
 
 def _drain(buffer: io.StringIO) -> str:
@@ -121,9 +135,9 @@ def csv_chunks(sheet: Sheet) -> Iterator[str]:
         writer.writerow([])
     writer.writerow([str(column.label) for column in sheet.columns])
     yield "\ufeff" + _drain(buffer)
-    kinds = [column.kind for column in sheet.columns]
+    formatters = [CSV_FORMATTERS[column.kind] for column in sheet.columns]
     for index, row in enumerate(sheet.rows, start=1):
-        writer.writerow([csv_value(kind, value) for kind, value in zip(kinds, row, strict=True)])
+        writer.writerow([fmt(value) for fmt, value in zip(formatters, row, strict=True)])
         if index % CSV_FLUSH_ROWS == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -373,20 +387,40 @@ def member_count(program: TrainingProgram, as_of: date, within: Iterable[str] | 
 
 def member_rows(program: TrainingProgram, as_of: date, within: Iterable[str] | None
                 ) -> Iterator[tuple]:
-    """Rows of the member export, one at a time (a server-side cursor on PostgreSQL)."""
+    """Rows of the member export, one at a time (a server-side cursor on PostgreSQL).
+
+    Per-row work is kept to tuple indexing and one time-zone conversion per date: this loop
+    runs once per member of a province.
+    """
     labels = _unit_labels(within, program)
-    course_keys = [f"c{course_id}" for course_id, _title in course_titles(program)]
+    courses = course_titles(program)
+    needed = len(courses)
+    zone = local_zone()
     yes, no = _("Có"), _("Không")
+    audiences: dict[str, str] = {}
+
+    def day_of(moment: datetime | None) -> date | None:
+        if moment is None:
+            return None
+        if moment.tzinfo is None:  # SQLite gives UTC without a zone
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(zone).date()
+
     result = db.session.execute(member_statement(program, as_of, within))
+    keys = list(result.keys())
+    unit_at, done_at, last_at = keys.index("unit_id"), keys.index("done"), keys.index("last_at")
+    name_at, phone_at, audience_at = (keys.index("full_name"), keys.index("phone"),
+                                      keys.index("audience"))
+    course_at = [keys.index(f"c{course_id}") for course_id, _title in courses]
     try:
         for row in result:
-            mapping = row._mapping
-            code, unit_name, commune = labels.get(row.unit_id, ("", "", ""))
-            done_on = completion_day(program, row.done, row.last_at)
-            yield (code, unit_name, commune, row.full_name, format_phone(row.phone),
-                   audience_label(row.audience),
-                   *(local_day(mapping[key]) if mapping[key] is not None else None
-                     for key in course_keys),
+            code, unit_name, commune = labels.get(row[unit_at], ("", "", ""))
+            audience = row[audience_at]
+            if audience not in audiences:
+                audiences[audience] = audience_label(audience)
+            done_on = day_of(row[last_at]) if needed and row[done_at] >= needed else None
+            yield (code, unit_name, commune, row[name_at], format_phone(row[phone_at]),
+                   audiences[audience], *(day_of(row[i]) for i in course_at),
                    yes if done_on else no, done_on)
     finally:
         result.close()
