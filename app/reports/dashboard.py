@@ -9,12 +9,12 @@ the one definition (``member_statuses``).
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.auth.models import User
 from app.auth.permissions import get_unit_or_404, scope_clause
@@ -172,32 +172,31 @@ class TeamCounts:
     members: int = 0
     completed: int = 0
     quarter: int = 0
-    mastery: Counter = field(default_factory=Counter)
+    mastery: list[int] = field(default_factory=list)  # per framework group, in column order
 
 
-def team_counts(program: TrainingProgram, unit: Unit, today: date) -> dict[str, TeamCounts]:
-    """Per team under ``unit``: members, completed, completions this quarter, mastery."""
+def team_counts(program: TrainingProgram, unit: Unit, today: date,
+                group_codes: list[str]) -> dict[str, TeamCounts]:
+    """Per team under ``unit``: members, completed, completions this quarter, and members
+    who mastered each framework group; pivoted in SQL, so one row per team comes back."""
     first, last = quarter_bounds(*quarter_of(today))
     months = [f"{first.year}-{m:02d}" for m in range(first.month, last.month + 1)]
-    stmt = (select(Unit.path, ProgramUnitCount.metric, ProgramUnitCount.key,
-                   ProgramUnitCount.value)
+    metric, key, value = ProgramUnitCount.metric, ProgramUnitCount.key, ProgramUnitCount.value
+
+    def total(condition):
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    columns = [total(metric == "members"), total(metric == "completed"),
+               total(and_(metric == "month", key.in_(months)))]
+    columns += [total(and_(metric == "mastery", key == code)) for code in group_codes]
+    stmt = (select(Unit.path, *columns)
             .join(Unit, Unit.id == ProgramUnitCount.unit_id)
             .where(ProgramUnitCount.program_id == program.id, Unit.path.startswith(unit.path),
-                   or_(ProgramUnitCount.metric.in_(("members", "completed", "mastery")),
-                       and_(ProgramUnitCount.metric == "month",
-                            ProgramUnitCount.key.in_(months)))))
-    teams: dict[str, TeamCounts] = defaultdict(TeamCounts)
-    for path, metric, key, value in db.session.execute(stmt):
-        team = teams[path]
-        if metric == "members":
-            team.members += value
-        elif metric == "completed":
-            team.completed += value
-        elif metric == "month":
-            team.quarter += value
-        else:
-            team.mastery[key] += value
-    return teams
+                   or_(metric.in_(("members", "completed", "mastery")),
+                       and_(metric == "month", key.in_(months))))
+            .group_by(Unit.path))
+    return {row[0]: TeamCounts(int(row[1]), int(row[2]), int(row[3]), [int(v) for v in row[4:]])
+            for row in db.session.execute(stmt)}
 
 
 @dataclass
@@ -215,13 +214,16 @@ def build_table(program: TrainingProgram, unit: Unit, children: list[Unit],
     target = program.target_percent
     total, figures = roll_up(unit, children, ((p, t.members, t.completed, t.quarter)
                                               for p, t in teams.items()))
-    mastery: dict[int | None, Counter] = defaultdict(Counter)
+    width = len(group_codes)
+    mastery: dict[int | None, list[int]] = defaultdict(lambda: [0] * width)
     for path, team in teams.items():
         if path.startswith(unit.path):
-            mastery[child_id_in(path, unit)].update(team.mastery)
+            into = mastery[child_id_in(path, unit)]
+            for index, count in enumerate(team.mastery[:width]):
+                into[index] += count
 
     def counts(key) -> list[int]:
-        return [mastery[key][code] for code in group_codes]
+        return list(mastery[key]) if key in mastery else [0] * width
 
     rows = [Row(f, target, f.unit.full_name, counts(f.unit.id)) for f in figures]
     direct = UnitProgress(unit, total.members - sum(f.members for f in figures),
@@ -238,12 +240,8 @@ def build_table(program: TrainingProgram, unit: Unit, children: list[Unit],
                                sum(r.figures.completed for r in members),
                                sum(r.figures.this_quarter for r in members))
             groups[code] = Row(sub, target, code)
-    return Table(Row(total, target, unit.full_name, counts_all(mastery, group_codes)), rows,
-                 groups)
-
-
-def counts_all(mastery: dict, group_codes: list[str]) -> list[int]:
-    return [sum(c[code] for c in mastery.values()) for code in group_codes]
+    overall = [sum(values[i] for values in mastery.values()) for i in range(width)]
+    return Table(Row(total, target, unit.full_name, overall), rows, groups)
 
 
 def parse_sort(raw: str | None) -> tuple[str, bool]:

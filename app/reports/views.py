@@ -164,9 +164,10 @@ def program(slug: str):
     children = dashboard.children_of(unit)
     outline = framework_outline(str(get_locale()))
     groups = [(code, label) for code, label, _competencies in outline]
+    codes = [code for code, _label in groups]
     table = dashboard.build_table(
-        program, unit, children, dashboard.team_counts(program, unit, today),
-        [code for code, _ in groups], _("Thành viên trực thuộc %(unit)s", unit=unit.full_name))
+        program, unit, children, dashboard.team_counts(program, unit, today, codes), codes,
+        _("Thành viên trực thuộc %(unit)s", unit=unit.full_name))
     sort_key, descending = dashboard.parse_sort(form.sort.data)
     group = form.group.data if form.group.data in dashboard.GROUPS else None
     rows = dashboard.sort_rows(dashboard.filter_rows(table.rows, group, form.q.data),
@@ -185,6 +186,7 @@ def program(slug: str):
 
     return render_template(
         "reports/program.html", program=program, unit=unit, tops=tops, here=here,
+        labels=_column_labels(),
         unit_arg=unit_arg,
         ancestors=dashboard.breadcrumb(unit, tops), today=today, table=table, rows=rows,
         pace=dashboard.pace(program, table.total.figures, today), form=form,
@@ -193,6 +195,14 @@ def program(slug: str):
         charts=_charts(program, unit, table, groups, months, scores, today),
         exports=_export_groups(program, unit, today),
         may_manage=can(current_user, "programs.manage", program.scope_unit))
+
+
+def _column_labels() -> dict[str, str]:
+    """Words repeated on every row of the table, translated once per page."""
+    return {"group": _("Nhóm"), "members": _("Thành viên"), "completed": _("Hoàn thành"),
+            "percent": _("Tỷ lệ"), "gap": _("Còn thiếu"), "quarter": _("Trong quý"),
+            "done": _("Đã hoàn thành %(percent)s"), "phone": _("Số điện thoại"),
+            "not_yet": _("Chưa học")}
 
 
 def _charts(program, unit, table, groups, months, scores, today) -> dict:

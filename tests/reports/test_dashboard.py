@@ -198,9 +198,10 @@ def test_table_rows_add_up_to_the_total(world):
     program = _program(world)
     commune = world.communes[0]
     children = dashboard.children_of(commune)
+    codes = [str(g) for g in range(7)]
     table = dashboard.build_table(program, commune, children,
-                                  dashboard.team_counts(program, commune, local_today()),
-                                  [str(g) for g in range(7)], "Trực thuộc")
+                                  dashboard.team_counts(program, commune, local_today(), codes),
+                                  codes, "Trực thuộc")
     assert sum(r.figures.members for r in table.rows) == table.total.figures.members
     assert sum(r.figures.completed for r in table.rows) == table.total.figures.completed
     assert table.groups == {}  # teams belong to no group
