@@ -280,6 +280,11 @@ def lesson_states(version: CourseVersion, user) -> list[LessonState]:
     from app.courses.models import LessonProgress
 
     user_id = user.id if getattr(user, "is_authenticated", False) else None
+    if user_id is None:  # no marks to read: joining on "user_id IS NULL" scans the course's
+        # progress rows on SQLite (the course_id index), once per lesson
+        stmt = (select(Lesson.position, Lesson.slug, Lesson.title, Lesson.est_minutes)
+                .where(Lesson.version_id == version.id).order_by(Lesson.position))
+        return [LessonState(p, s, t, m, False) for p, s, t, m in db.session.execute(stmt)]
     stmt = (select(Lesson.position, Lesson.slug, Lesson.title, Lesson.est_minutes,
                    LessonProgress.id)
             .outerjoin(LessonProgress,
@@ -342,6 +347,12 @@ def course_cards(user) -> list[CourseCard]:
     user_id = user.id if getattr(user, "is_authenticated", False) else None
     version_ids = [version.id for _, version in rows]
     counts = dict.fromkeys(version_ids, (0, 0))
+    if user_id is None:  # lesson totals only (see lesson_states: no "user_id IS NULL" join)
+        for version_id, total in db.session.execute(
+                select(Lesson.version_id, func.count(Lesson.id))
+                .where(Lesson.version_id.in_(version_ids)).group_by(Lesson.version_id)):
+            counts[version_id] = (total, 0)
+        return [CourseCard(course, version, *counts[version.id]) for course, version in rows]
     stmt = (select(Lesson.version_id, func.count(Lesson.id), func.count(LessonProgress.id))
             .join(CourseVersion, CourseVersion.id == Lesson.version_id)
             .outerjoin(LessonProgress,
