@@ -480,3 +480,38 @@ def test_nav_link_for_officers_only(client, auth, program, people):
     auth.logout()
     auth.login(people["learner"].phone)
     assert 'href="/reports/programs"' not in client.get("/").text
+
+
+def test_officer_of_two_communes_switches_between_them(client, auth, world, program):
+    from app.auth.models import RoleGrant
+
+    first, second, third = world.communes[0], world.communes[1], world.communes[2]
+    officer = make_user(second, role="officer", name="Cán bộ hai xã", phone="+84987100009")
+    db.session.add(RoleGrant(user_id=officer.id, unit_id=first.id, role="officer"))
+    db.session.commit()
+    auth.login(officer.phone)
+    page = client.get(f"/reports/programs/{program.slug}")
+    assert page.status_code == 200
+    assert set(Rows(page.text).rows) - {"total", "direct"} == {
+        t.code for t, c in world.teams if c.id == first.id}  # "Xã 0" comes first
+    assert f"?unit={second.code}" in page.text
+    assert client.get(f"/reports/programs/{program.slug}?unit={second.code}").status_code == 200
+    assert client.get(f"/reports/programs/{program.slug}?unit={third.code}").status_code == 404
+
+
+@pytest.mark.parametrize("shift,verdict", [(30, "Đúng tiến độ"), (-400, "Chậm tiến độ")])
+def test_pace_verdict_on_the_page(client, auth, world, people, shift, verdict):
+    """Not started yet: on track; past the deadline below the target: behind."""
+    from datetime import timedelta
+
+    start = local_today() + timedelta(days=shift)
+    program = save_program(ProgramFields(
+        slug="ct-nhip", name="Nhịp độ", scope_unit_code=world.province.code,
+        course_slugs=[c.slug for c in world.courses], starts_on=start,
+        deadline=start + timedelta(days=200)))
+    db.session.commit()
+    auth.login(people["province"].phone)
+    page = client.get(f"/reports/programs/{program.slug}").text
+    assert verdict in page
+    other = {"Đúng tiến độ": "Chậm tiến độ", "Chậm tiến độ": "Đúng tiến độ"}[verdict]
+    assert other not in page
