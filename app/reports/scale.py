@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import base64
 import json
+import queue
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import accumulate
+from itertools import accumulate, count
 from pathlib import Path
 
 import click
@@ -258,211 +260,6 @@ def _weighted(pairs: Sequence[tuple[object, int]]) -> tuple[list, list[int]]:
     return [value for value, _w in pairs], list(accumulate(w for _v, w in pairs))
 
 
-class Generator:
-    """Members and their year, chunk by chunk; ids are assigned here, in member order."""
-
-    def __init__(self, province: Province, courses: list[CourseInfo], seed: int, today: date,
-                 dialect: str, password_hash: str | None):
-        self.province, self.courses, self.seed = province, courses, seed
-        self.today, self.password_hash = today, password_hash
-        self.revoker_id: int | None = None  # the province officer, once written
-        self.end = min(today - timedelta(days=1), YEAR_END)  # nothing dated today or later
-        self.ts_suffix = "+00" if dialect == "postgresql" else ".000000"
-        self.days: dict[int, str] = {}
-        self.ids = {"users": 0, "role_grants": 0, "membership_periods": 0, "attempts": 0,
-                    "completion_records": 0, "competency_mastery": 0, "lesson_progress": 0}
-        self.totals = SeedTotals(communes=len(province.communes), teams=len(province.teams))
-        self.audiences = _weighted(AUDIENCES)
-        self.families = _weighted(FAMILY)
-        self.taken = _weighted(COURSES_TAKEN)
-
-    def next_id(self, table: str) -> int:
-        self.ids[table] += 1
-        return self.ids[table]
-
-    def day(self, ordinal: int) -> str:
-        found = self.days.get(ordinal)
-        if found is None:
-            found = self.days[ordinal] = date.fromordinal(ordinal).isoformat()
-        return found
-
-    def ts(self, ordinal: int, seconds: int) -> str:
-        """A UTC time on local day ``ordinal``: 0–16 h UTC is 7–23 h in Vietnam, same day."""
-        seconds = min(seconds, 16 * 3600 + 59 * 60)
-        return (f"{self.day(ordinal)} {seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
-                f"{seconds % 60:02d}{self.ts_suffix}")
-
-    def name(self, rng: random.Random, gender: str) -> str:
-        family = rng.choices(self.families[0], cum_weights=self.families[1])[0]
-        return f"{family} {rng.choice(MIDDLE[gender])} {rng.choice(GIVEN[gender])}"
-
-    def officers(self) -> dict[str, list[tuple]]:
-        """One officer for the province and one per commune/ward (no learner role)."""
-        rng = random.Random(self.seed * 7919 + 1)
-        rows: dict[str, list[tuple]] = {"users": [], "role_grants": [],
-                                        "membership_periods": []}
-        units = [self.province.province_id, *(c[0] for c in self.province.communes)]
-        joined = date(2025, 7, 1).toordinal()
-        for k, unit_id in enumerate(units):
-            gender = rng.choice(("female", "male"))
-            user_id = self.next_id("users")
-            created = self.ts(joined, 2 * 3600)
-            rows["users"].append((user_id, self.name(rng, gender), officer_phone(k), None,
-                                  self.password_hash, unit_id, "civil_servant", gender,
-                                  rng.randint(1970, 1995), 1, created, created))
-            rows["role_grants"].append((self.next_id("role_grants"), user_id, unit_id,
-                                        "officer", created))
-            self.revoker_id = self.revoker_id or user_id
-            rows["membership_periods"].append((self.next_id("membership_periods"), user_id,
-                                               unit_id, 1, self.day(joined), None))
-        self.totals.officers = len(units)
-        self.totals.membership_periods += len(units)
-        return rows
-
-    def members(self, start: int, stop: int) -> dict[str, list[tuple]]:
-        """Rows of every table for members ``start``…``stop - 1``."""
-        rng = random.Random(self.seed * 1_000_003 + start)
-        out: dict[str, list[tuple]] = {name: [] for name in self.ids}
-        province, totals = self.province, self.totals
-        teams = rng.choices(range(len(province.teams)), cum_weights=province.cum_weights,
-                            k=stop - start)
-        year_start = YEAR_START.toordinal()
-        end = self.end.toordinal()
-        for offset, index in enumerate(range(start, stop)):
-            r = rng.random
-            user_id = self.next_id("users")
-            gender = "female" if r() < 0.53 else ("male" if r() < 0.998 else "other")
-            audience = rng.choices(self.audiences[0], cum_weights=self.audiences[1])[0]
-            if audience == "student":
-                born = rng.randint(2000, 2008)
-            elif audience == "civil_servant":
-                born = rng.randint(1966, 2000)
-            else:
-                born = int(rng.triangular(1950, 2006, 1983))
-            team = teams[offset]
-            # Joined: most when the teams were set up in the second half of 2025, the rest
-            # through 2026, more of them as the year went on.
-            if r() < 0.75:
-                joined = date(2025, 7, 1).toordinal() + int(r() * 183)
-            else:
-                joined = year_start - 4 + int((end - 7 - year_start) * r() ** 0.7)
-            history = [(joined, team, 1)]
-            left = None
-            if r() < MOVED and end - joined > 60:
-                moved_on = joined + 30 + int(r() * (end - joined - 31))
-                commune = province.teams[team].commune
-                choices = province.teams_of[commune]
-                new = (rng.choice(choices) if r() < 0.7 else
-                       rng.choices(range(len(province.teams)),
-                                   cum_weights=province.cum_weights)[0])
-                if new != team:
-                    history.append((moved_on, new, 1))
-                    totals.moved += 1
-            if r() < LEFT and end - history[-1][0] > 40:
-                left = history[-1][0] + 20 + int(r() * (end - history[-1][0] - 21))
-                history.append((left, history[-1][1], 0))
-                totals.inactive += 1
-            learner = r() >= TRAINERS
-            created = self.ts(joined, int(r() * 57_600))
-            updated = self.ts(history[-1][0], 36_000) if len(history) > 1 else created
-            name = self.name(rng, gender)
-            out["users"].append((
-                user_id, name, member_phone(index), None, self.password_hash,
-                province.teams[history[-1][1]].id, audience, gender, born,
-                history[-1][2], created, updated))
-            out["role_grants"].append((self.next_id("role_grants"), user_id,
-                                       province.teams[team].id,
-                                       "learner" if learner else "trainer", created))
-            totals.learners += learner
-            for k, (since, where, active) in enumerate(history):
-                until = self.day(history[k + 1][0]) if k + 1 < len(history) else None
-                out["membership_periods"].append((
-                    self.next_id("membership_periods"), user_id, province.teams[where].id,
-                    active, self.day(since), until))
-            totals.membership_periods += len(history)
-            if r() < ENGAGED:
-                last_day = min(end, left - 1 if left else end)
-                self.learning(rng, out, user_id, name, history, max(year_start, joined + 1),
-                              last_day)
-        return out
-
-    def learning(self, rng: random.Random, out: dict[str, list[tuple]], user_id: int, name: str,
-                 history: list[tuple[int, int, int]], first: int, last: int) -> None:
-        """Attempts, records and mastery of one engaged member between ``first`` and ``last``."""
-        if first > last:
-            return
-        r = rng.random
-        wanted = rng.choices(self.taken[0], cum_weights=self.taken[1])[0]
-        order = rng.sample(self.courses, len(self.courses))
-        day = first + int((last - first) * r() ** 0.6)  # more people start later in the year
-        mastered: set[str] = set()
-        totals = self.totals
-        for n, course in enumerate(order):
-            if n:
-                day += int(rng.expovariate(1 / 9))
-            if n >= wanted or day > last:
-                self.reading(rng, out, user_id, course, min(day, last))
-                return
-            moment = int(r() * 40_000)
-            passed = None
-            for number in (1, 2, 3):
-                mean = FIRST_SCORE[0] + RETRY_GAIN * (number - 1)
-                score = min(100.0, max(50.0, rng.gauss(mean, FIRST_SCORE[1])))
-                score = round(100.0 * round(score * course.items / 100) / course.items, 1)
-                ok = score >= course.pass_percent
-                attempt_id = self.next_id("attempts")
-                started, submitted = self.ts(day, moment), self.ts(day, moment + 600 + int(r() * 540))
-                out["attempts"].append((
-                    attempt_id, course.assessment_id, user_id, number, "submitted", None,
-                    started, self.ts(day, moment + 1200), submitted, course.pass_percent,
-                    "after_submit", score, int(ok), "{}", rng.getrandbits(31)))
-                totals.attempts += 1
-                if ok:
-                    passed = (attempt_id, score, submitted)
-                    break
-                moment += 3600 + int(r() * 7200)  # the cooldown, then another try
-            if passed is None:
-                return  # three failed tries: this member stops here for now
-            attempt_id, score, submitted = passed
-            chance = min(0.9, max(0.05, (score - 75.0) / 30.0))
-            shown = [code for code in course.competencies if r() < chance]
-            for code in shown:
-                if code not in mastered:
-                    mastered.add(code)
-                    out["competency_mastery"].append((
-                        self.next_id("competency_mastery"), user_id, code,
-                        min(100.0, round(max(80.0, score + rng.gauss(4, 6)), 1)), 1, submitted,
-                        attempt_id, submitted))
-                    totals.mastery += 1
-            unit = history[0][1]
-            for since, where, _active in history:
-                if since <= day:
-                    unit = where
-            revoked = None
-            if r() < REVOKED:
-                revoked = self.ts(min(self.end.toordinal(), day + 1 + int(r() * 20)), 20_000)
-                totals.revoked += 1
-            out["completion_records"].append((
-                self.next_id("completion_records"), user_id, course.course_id, course.version_id,
-                submitted, score, json.dumps(shown), "online",
-                self.province.teams[unit].id, attempt_id,
-                _b64(rng.getrandbits(128).to_bytes(16, "big")).rstrip(b"=").decode(),
-                name, course.title, revoked, self.revoker_id if revoked else None,
-                "Cấp nhầm người" if revoked else None, submitted))
-            totals.records += 1
-
-    def reading(self, rng: random.Random, out: dict[str, list[tuple]], user_id: int,
-                course: CourseInfo, day: int) -> None:
-        """Some members have read part of their next course."""
-        if rng.random() >= IN_PROGRESS or len(course.lessons) < 2:
-            return
-        for slug in course.lessons[:rng.randint(1, len(course.lessons) - 1)]:
-            out["lesson_progress"].append((self.next_id("lesson_progress"), user_id,
-                                           course.course_id, slug, course.version_id,
-                                           self.ts(day, 30_000)))
-            self.totals.lesson_progress += 1
-
-
 COLUMNS = {
     "users": ("id", "full_name", "phone", "email", "password_hash", "unit_id", "audience",
               "gender", "birth_year", "is_active_member", "created_at", "updated_at"),
@@ -480,6 +277,214 @@ COLUMNS = {
     "lesson_progress": ("id", "user_id", "course_id", "lesson_slug", "version_id",
                         "completed_at"),
 }
+
+
+class Generator:
+    """Members and their year, chunk by chunk; ids are assigned here, in member order.
+
+    Hot loop: times are built from precomputed day and clock strings, ids come from
+    counters, and every draw comes from one ``random.Random`` per chunk (deterministic)."""
+
+    def __init__(self, province: Province, courses: list[CourseInfo], seed: int, today: date,
+                 dialect: str, password_hash: str | None):
+        self.province, self.courses, self.seed = province, courses, seed
+        self.today, self.password_hash = today, password_hash
+        self.revoker_id: int | None = None  # the province officer, once written
+        self.end = min(today - timedelta(days=1), YEAR_END)  # nothing dated today or later
+        suffix = "+00" if dialect == "postgresql" else ".000000"
+        self.first_day = date(2025, 6, 1).toordinal()
+        self.dates = [date.fromordinal(self.first_day + k).isoformat()
+                      for k in range(max(self.end, YEAR_END).toordinal() + 62 - self.first_day)]
+        self.prefixes = [f"{d} " for d in self.dates]
+        # 0–17 h UTC is 7–24 h in Vietnam: the same calendar day.
+        self.clock = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}{suffix}"
+                      for s in range(17 * 3600)]
+        self.ids = {table: count(1) for table in COLUMNS}
+        self.totals = SeedTotals(communes=len(province.communes), teams=len(province.teams))
+        self.audiences = _weighted(AUDIENCES)
+        self.families = _weighted(FAMILY)
+        self.taken = _weighted(COURSES_TAKEN)
+        self.json_codes: dict[tuple[str, ...], str] = {}
+
+    def day(self, ordinal: int) -> str:
+        return self.dates[ordinal - self.first_day]
+
+    def ts(self, ordinal: int, seconds: int) -> str:
+        """A UTC time on local day ``ordinal``, ``seconds`` after 7:00 local."""
+        return self.prefixes[ordinal - self.first_day] + self.clock[min(seconds, 61_199)]
+
+    def name(self, rng: random.Random, gender: str, family: str | None = None) -> str:
+        if family is None:
+            family = rng.choices(self.families[0], cum_weights=self.families[1])[0]
+        if gender not in MIDDLE:
+            gender = rng.choice(("female", "male"))
+        return f"{family} {rng.choice(MIDDLE[gender])} {rng.choice(GIVEN[gender])}"
+
+    def officers(self) -> dict[str, list[tuple]]:
+        """One officer for the province and one per commune/ward (no learner role)."""
+        rng = random.Random(self.seed * 7919 + 1)
+        rows: dict[str, list[tuple]] = {table: [] for table in COLUMNS}
+        units = [self.province.province_id, *(c[0] for c in self.province.communes)]
+        joined = date(2025, 7, 1).toordinal()
+        for k, unit_id in enumerate(units):
+            gender = rng.choice(("female", "male"))
+            user_id = next(self.ids["users"])
+            created = self.ts(joined, 3600)
+            rows["users"].append((user_id, self.name(rng, gender), officer_phone(k), None,
+                                  self.password_hash, unit_id, "civil_servant", gender,
+                                  rng.randint(1970, 1995), 1, created, created))
+            rows["role_grants"].append((next(self.ids["role_grants"]), user_id, unit_id,
+                                        "officer", created))
+            rows["membership_periods"].append((next(self.ids["membership_periods"]), user_id,
+                                               unit_id, 1, self.day(joined), None))
+            self.revoker_id = self.revoker_id or user_id
+        self.totals.officers = len(units)
+        self.totals.membership_periods += len(units)
+        return rows
+
+    def members(self, start: int, stop: int) -> dict[str, list[tuple]]:
+        """Rows of every table for members ``start``…``stop - 1``."""
+        rng = random.Random(self.seed * 1_000_003 + start)
+        r = rng.random
+        out: dict[str, list[tuple]] = {table: [] for table in COLUMNS}
+        users, grants, periods = out["users"], out["role_grants"], out["membership_periods"]
+        province, totals, ids = self.province, self.totals, self.ids
+        team_ids = [team.id for team in province.teams]
+        size = stop - start
+        teams = rng.choices(range(len(team_ids)), cum_weights=province.cum_weights, k=size)
+        audiences = rng.choices(self.audiences[0], cum_weights=self.audiences[1], k=size)
+        families = rng.choices(self.families[0], cum_weights=self.families[1], k=size)
+        year_start, end = YEAR_START.toordinal(), self.end.toordinal()
+        set_up = date(2025, 7, 1).toordinal()
+        for offset in range(size):
+            user_id = next(ids["users"])
+            gender = "female" if r() < 0.53 else ("male" if r() < 0.998 else "other")
+            audience = audiences[offset]
+            if audience == "student":
+                born = rng.randint(2000, 2008)
+            elif audience == "civil_servant":
+                born = rng.randint(1966, 2000)
+            else:
+                born = int(rng.triangular(1950, 2006, 1983))
+            team = teams[offset]
+            # Joined: most when the teams were set up in the second half of 2025, the rest
+            # through 2026, more of them as the year went on.
+            if r() < 0.75:
+                joined = set_up + int(r() * 183)
+            else:
+                joined = year_start - 4 + int((end - 7 - year_start) * r() ** 0.7)
+            history = [(joined, team, 1)]
+            left = None
+            if r() < MOVED and end - joined > 60:
+                moved_on = joined + 30 + int(r() * (end - joined - 31))
+                new = (rng.choice(province.teams_of[province.teams[team].commune])
+                       if r() < 0.7 else
+                       rng.choices(range(len(team_ids)), cum_weights=province.cum_weights)[0])
+                if new != team:
+                    history.append((moved_on, new, 1))
+                    totals.moved += 1
+            if r() < LEFT and end - history[-1][0] > 40:
+                left = history[-1][0] + 20 + int(r() * (end - history[-1][0] - 21))
+                history.append((left, history[-1][1], 0))
+                totals.inactive += 1
+            learner = r() >= TRAINERS
+            created = self.ts(joined, int(r() * 57_600))
+            updated = self.ts(history[-1][0], 36_000) if len(history) > 1 else created
+            name = self.name(rng, gender, families[offset])
+            users.append((user_id, name, member_phone(start + offset), None, self.password_hash,
+                          team_ids[history[-1][1]], audience, gender, born, history[-1][2],
+                          created, updated))
+            grants.append((next(ids["role_grants"]), user_id, team_ids[team],
+                           "learner" if learner else "trainer", created))
+            totals.learners += learner
+            for k, (since, where, active) in enumerate(history):
+                until = self.day(history[k + 1][0]) if k + 1 < len(history) else None
+                periods.append((next(ids["membership_periods"]), user_id, team_ids[where],
+                                active, self.day(since), until))
+            if r() < ENGAGED:
+                last_day = min(end, left - 1 if left else end)
+                self.learning(rng, out, user_id, name, history, max(year_start, joined + 1),
+                              last_day)
+        totals.membership_periods += len(periods)
+        totals.attempts += len(out["attempts"])
+        totals.records += len(out["completion_records"])
+        totals.mastery += len(out["competency_mastery"])
+        totals.lesson_progress += len(out["lesson_progress"])
+        return out
+
+    def learning(self, rng: random.Random, out: dict[str, list[tuple]], user_id: int, name: str,
+                 history: list[tuple[int, int, int]], first: int, last: int) -> None:
+        """Attempts, records and mastery of one engaged member between ``first`` and ``last``."""
+        if first > last:
+            return
+        r, gauss, ids, ts = rng.random, rng.gauss, self.ids, self.ts
+        attempts, records = out["attempts"], out["completion_records"]
+        mastery = out["competency_mastery"]
+        wanted = rng.choices(self.taken[0], cum_weights=self.taken[1])[0]
+        order = rng.sample(self.courses, len(self.courses))
+        day = first + int((last - first) * r() ** 0.6)  # more people start later in the year
+        mastered: set[str] = set()
+        for n, course in enumerate(order):
+            if n:
+                day += int(rng.expovariate(1 / 9))
+            if n >= wanted or day > last:
+                self.reading(rng, out, user_id, course, min(day, last))
+                return
+            moment = int(r() * 40_000)
+            passed = None
+            for number in (1, 2, 3):
+                score = gauss(FIRST_SCORE[0] + RETRY_GAIN * (number - 1), FIRST_SCORE[1])
+                right = round(min(100.0, max(50.0, score)) * course.items / 100)
+                score = round(100.0 * right / course.items, 1)
+                ok = score >= course.pass_percent
+                attempt_id = next(ids["attempts"])
+                submitted = ts(day, moment + 600 + int(r() * 540))
+                attempts.append((attempt_id, course.assessment_id, user_id, number, "submitted",
+                                 None, ts(day, moment), ts(day, moment + 1200), submitted,
+                                 course.pass_percent, "after_submit", score, int(ok), "{}",
+                                 rng.getrandbits(31)))
+                if ok:
+                    passed = (attempt_id, score, submitted)
+                    break
+                moment += 3600 + int(r() * 7200)  # the cooldown, then another try
+            if passed is None:
+                return  # three failed tries: this member stops here for now
+            attempt_id, score, submitted = passed
+            chance = min(0.9, max(0.05, (score - 75.0) / 30.0))
+            shown = tuple(code for code in course.competencies if r() < chance)
+            for code in shown:
+                if code not in mastered:
+                    mastered.add(code)
+                    mastery.append((next(ids["competency_mastery"]), user_id, code,
+                                    min(100.0, round(max(80.0, score + gauss(4, 6)), 1)), 1,
+                                    submitted, attempt_id, submitted))
+            unit = history[0][1]
+            for since, where, _active in history:
+                if since <= day:
+                    unit = where
+            revoked = None
+            if r() < REVOKED:
+                revoked = ts(min(self.end.toordinal(), day + 1 + int(r() * 20)), 20_000)
+                self.totals.revoked += 1
+            codes = self.json_codes.get(shown)
+            if codes is None:
+                codes = self.json_codes[shown] = json.dumps(list(shown))
+            records.append((
+                next(ids["completion_records"]), user_id, course.course_id, course.version_id,
+                submitted, score, codes, "online", self.province.teams[unit].id, attempt_id,
+                _b64(rng.getrandbits(128).to_bytes(16, "big"))[:22].decode(), name,
+                course.title, revoked, self.revoker_id if revoked else None,
+                "Cấp nhầm người" if revoked else None, submitted))
+
+    def reading(self, rng: random.Random, out: dict[str, list[tuple]], user_id: int,
+                course: CourseInfo, day: int) -> None:
+        """Some members have read part of their next course."""
+        if rng.random() >= IN_PROGRESS or len(course.lessons) < 2:
+            return
+        at = self.ts(day, 30_000)
+        for slug in course.lessons[:rng.randint(1, len(course.lessons) - 1)]:
+            out["lesson_progress"].append((next(self.ids["lesson_progress"]), user_id,
+                                           course.course_id, slug, course.version_id, at))
 
 
 class BulkWriter:
@@ -524,29 +529,77 @@ def _reset_sequences(conn: Connection) -> None:
                           f"GREATEST((SELECT max(id) FROM {table}), 1))"))
 
 
-def bulk_load(generator: Generator, members: int,
-              progress: Callable[[int], None] | None = None) -> None:
-    """Everyone's rows in one transaction, the history triggers off meanwhile."""
-    with db.engine.begin() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            # pysqlite opens the transaction at the first DML; the DDL below must be in it.
-            conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        conn.exec_driver_sql("DELETE FROM progress_dirty_units")
-        drop_triggers(conn)
-        writer = BulkWriter(conn)
-        officers = generator.officers()
-        for table in ("users", "role_grants", "membership_periods"):
-            writer.write(table, officers[table])
+def _produce(generator: Generator, members: int, chunks: queue.Queue, stop: threading.Event
+             ) -> None:
+    """Generate chunk after chunk (in order, so the rows do not depend on timing)."""
+    try:
         for start in range(0, members, CHUNK):
-            stop = min(members, start + CHUNK)
-            rows = generator.members(start, stop)
+            rows = generator.members(start, min(members, start + CHUNK))
+            while not stop.is_set():
+                try:
+                    chunks.put(rows, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+        chunks.put(None)
+    except BaseException as exc:  # handed to the writer, which raises it
+        chunks.put(exc)
+
+
+def _write_members(writer: BulkWriter, generator: Generator, members: int,
+                   progress: Callable[[int], None] | None) -> None:
+    """Write chunks while the next ones are generated: SQLite and psycopg release the GIL
+    while the database works, so generating and writing overlap on two cores."""
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    producer = threading.Thread(target=_produce, args=(generator, members, chunks, stop),
+                                daemon=True)
+    producer.start()
+    try:
+        while (rows := chunks.get()) is not None:
+            if isinstance(rows, BaseException):
+                raise rows
             for table in COLUMNS:
                 writer.write(table, rows[table])
             if progress:
-                progress(stop - start)
-        install_triggers(conn)
-        _reset_sequences(conn)
+                progress(len(rows["users"]))
+    finally:
+        stop.set()
+        producer.join()
+
+
+def bulk_load(generator: Generator, members: int,
+              progress: Callable[[int], None] | None = None) -> None:
+    """Everyone's rows in one transaction, the history triggers off meanwhile (they would
+    date every history today; the rows written here carry the real dates instead).
+
+    SQLite: foreign keys are not checked during the load (every id is assigned here, and
+    the tests run ``PRAGMA foreign_key_check``); a bigger page cache for the indexes."""
+    with db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
+            conn.exec_driver_sql("PRAGMA cache_size=-1048576")
+            conn.commit()
+        try:
+            with conn.begin():
+                # pysqlite opens its transaction at the first DML: the DDL below is in it.
+                conn.exec_driver_sql("DELETE FROM progress_dirty_units")
+                drop_triggers(conn)
+                writer = BulkWriter(conn)
+                officers = generator.officers()
+                for table in ("users", "role_grants", "membership_periods"):
+                    writer.write(table, officers[table])
+                _write_members(writer, generator, members, progress)
+                install_triggers(conn)
+                _reset_sequences(conn)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.exec_driver_sql("PRAGMA cache_size=-2000")
+                conn.commit()
 
 
 def analyze() -> None:

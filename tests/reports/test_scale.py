@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.assessments.models import Attempt, CompetencyMastery
 from app.auth.models import RoleGrant, User
@@ -66,6 +66,23 @@ def test_printed_totals_are_what_was_written(runner):
     assert count(select(func.count(func.distinct(MembershipPeriod.user_id)))) == MEMBERS + 96
     assert count(select(func.count(Course.id))) == 4
     assert db.session.scalar(select(TrainingProgram.slug)) == "to-cnscd-2026"
+
+
+def test_rows_hold_together(runner, dialect):
+    """SQLite loads with foreign keys unchecked: every reference must still resolve (on
+    PostgreSQL COPY checks them), and the connection gets its checks back."""
+    run_seed(runner)
+    if dialect == "sqlite":
+        assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
+        db.session.remove()  # the pooled connection the load used
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    passed = db.session.execute(
+        select(CompletionRecord.score_percent, Attempt.score_percent, Attempt.is_passed)
+        .join(Attempt, Attempt.id == CompletionRecord.attempt_id)).all()
+    assert passed and all(r == a and ok for r, a, ok in passed)
+    assert all(70 <= r <= 100 for r, _a, _ok in passed)
+    scores = db.session.scalars(select(Attempt.score_percent)).all()
+    assert min(scores) < 70 and max(scores) == 100
 
 
 def test_history_matches_the_members(runner):
