@@ -11,7 +11,6 @@ import sys
 
 BENCHMARKS = ("roster_import", "http_pages")
 BENCHMARKS += ("dashboard_scale",)  # SCALE_MEMBERS=1000000 for the full size
-BENCHMARKS += ("dashboard_scale",)  # SCALE_MEMBERS=1000000 for the full size
 
 
 def main(argv: list[str]) -> int:
