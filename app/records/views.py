@@ -91,7 +91,9 @@ def certificate(code: str):
 @login_required
 def certificate_pdf(code: str):
     record = _record_for(code)
-    pdf = certificates.certificate_pdf(certificates.build_certificate(record))
+    from app.records.certificate_pdf import certificate_pdf as render_pdf
+
+    pdf = render_pdf(certificates.build_certificate(record))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="chung-nhan-{record.verification_code}.pdf"',
         "Cache-Control": "private, no-cache"})

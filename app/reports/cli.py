@@ -120,7 +120,7 @@ def export_command(slug: str, kind: str, fmt: str, quarter: str | None, as_of_te
                                file=sys.stderr) as bar:
             export = exports.start_member_export(
                 program, as_of, within, unit, fmt, actor=None, source="cli",
-                on_row=lambda: bar.update(1))
+                on_rows=bar.update)
             _write(out, fmt, export.sheet)
         written = _("%(rows)s thành viên, số liệu đến %(day)s", rows=export.rows,
                     day=as_of.strftime("%d/%m/%Y"))

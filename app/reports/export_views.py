@@ -151,4 +151,6 @@ def quarterly_pdf(slug: str, quarter: str):
     report = _report(slug, quarter)
     filename = exports.export_filename(report.program, "bao-cao-quy", report.code, "pdf",
                                        report.unit)
-    return _attachment(quarterly.quarterly_pdf(report), "pdf", filename)
+    from app.reports.quarterly_pdf import quarterly_pdf as render_pdf
+
+    return _attachment(render_pdf(report), "pdf", filename)

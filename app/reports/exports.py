@@ -27,26 +27,29 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, or_, select
 
 from app.audit import AuditLog, record_audit
-from app.auth.models import User
+from app.auth.models import AUDIENCES, User
 from app.auth.phone import format_phone
 from app.courses.models import CourseVersion
 from app.extensions import db
 from app.labels import audience_label, kind_label
 from app.orgs.models import COMMUNE_KINDS, Unit
-from app.reports.models import TrainingProgram
+from app.reports.models import ProgramMember, TrainingProgram
 from app.reports.progress import (
     UnitProgress,
+    local_today,
     local_zone,
     member_statuses,
     population_on,
     quarter_bounds,
     quarter_of,
+    refresh_counts,
     team_figures_on,
 )
 from app.text import fold
 
 CSV_FLUSH_ROWS = 500  # rows per streamed CSV chunk
 FILE_CHUNK = 256 * 1024  # bytes per streamed block of a temporary file
+PROGRESS_EVERY = 1000  # rows between progress-bar updates
 STREAM_BATCH = 2000  # rows fetched per round trip (server-side cursor on PostgreSQL)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PERCENT_FORMAT = "0.0%"
@@ -80,6 +83,8 @@ class Sheet:
     columns: Sequence[ExportColumn]
     rows: Iterable[Sequence]
     heading: Sequence[tuple[str, object]] = field(default_factory=tuple)
+    # True when the rows already hold the CSV text of every cell (written as they are).
+    as_text: bool = False
 
 
 def safe_text(value: str) -> str:
@@ -135,6 +140,17 @@ def csv_chunks(sheet: Sheet) -> Iterator[str]:
         writer.writerow([])
     writer.writerow([str(column.label) for column in sheet.columns])
     yield "\ufeff" + _drain(buffer)
+    if sheet.as_text:
+        batch: list[Sequence] = []
+        for row in sheet.rows:
+            batch.append(row)
+            if len(batch) == CSV_FLUSH_ROWS:
+                writer.writerows(batch)
+                batch.clear()
+                yield _drain(buffer)
+        writer.writerows(batch)
+        yield _drain(buffer)
+        return
     formatters = [CSV_FORMATTERS[column.kind] for column in sheet.columns]
     for index, row in enumerate(sheet.rows, start=1):
         writer.writerow([fmt(value) for fmt, value in zip(formatters, row, strict=True)])
@@ -381,17 +397,78 @@ def member_statement(program: TrainingProgram, as_of: date, within: Iterable[str
 
 def member_count(program: TrainingProgram, as_of: date, within: Iterable[str] | None) -> int:
     """How many rows the member export will have (the population; cheap: no records read)."""
+    if as_of == local_today():
+        refresh_counts()
+        stmt = (select(func.count()).select_from(ProgramMember)
+                .join(Unit, Unit.id == ProgramMember.unit_id)
+                .where(ProgramMember.program_id == program.id))
+        if within is not None:
+            stmt = stmt.where(or_(*(Unit.path.startswith(path) for path in within)))
+        return db.session.scalar(stmt) or 0
     people = population_on(program, as_of, within).subquery()
     return db.session.scalar(select(func.count()).select_from(people)) or 0
 
 
-def member_rows(program: TrainingProgram, as_of: date, within: Iterable[str] | None
-                ) -> Iterator[tuple]:
-    """Rows of the member export, one at a time (a server-side cursor on PostgreSQL).
+def member_rows(program: TrainingProgram, as_of: date, within: Iterable[str] | None,
+                as_text: bool = False) -> Iterator[tuple]:
+    """Rows of the member export, one at a time (a server-side cursor on PostgreSQL): today's
+    from the program's member rows (one indexed scan), another day's from the history.
+    ``as_text``: cells as CSV text (today's rows only; others are formatted by the writer)."""
+    if as_of == local_today():
+        return _member_rows_today(program, within, as_text)
+    return _member_rows_on(program, as_of, within)
 
-    Per-row work is kept to tuple indexing and one time-zone conversion per date: this loop
-    runs once per member of a province.
+
+def dmy_to_date(day: str) -> date | None:
+    """'09/06/2026' → date(2026, 6, 9); '' → None."""
+    return date(int(day[6:10]), int(day[3:5]), int(day[:2])) if day else None
+
+
+def _member_rows_today(program: TrainingProgram, within: Iterable[str] | None,
+                       as_text: bool) -> Iterator[tuple]:
+    """Today's rows from ``program_members`` (recounted first): no history, no records read.
+
+    Core rows (no ORM loading); the course days are stored as they are shown, so a CSV row
+    is built by tuple unpacking: this loop runs once per member of a province.
     """
+    refresh_counts()
+    labels = _unit_labels(within, program)
+    if as_text:
+        labels = {key: tuple(safe_text(text) for text in value) for key, value in labels.items()}
+    yes, no = _("Có"), _("Không")
+    audiences = {code: audience_label(code) for code in AUDIENCES}
+    stmt = (select(ProgramMember.unit_id, User.full_name, User.phone, User.audience,
+                   ProgramMember.course_days, ProgramMember.completed_on)
+            .join(User, User.id == ProgramMember.user_id)
+            .join(Unit, Unit.id == ProgramMember.unit_id)
+            .where(ProgramMember.program_id == program.id)
+            .order_by(Unit.path, User.full_name, User.id)
+            .execution_options(yield_per=STREAM_BATCH, stream_results=True))
+    if within is not None:
+        stmt = stmt.where(or_(*(Unit.path.startswith(path) for path in within)))
+    result = db.session.connection().execute(stmt)
+    blank = ("", "", "")
+    try:
+        if as_text:
+            for unit_id, name, phone, audience, course_days, completed_on in result:
+                yield (*labels.get(unit_id, blank), safe_text(name), format_phone(phone),
+                       audiences.get(audience, audience), *course_days.split("|"),
+                       yes if completed_on else no,
+                       completed_on.strftime("%d/%m/%Y") if completed_on else "")
+        else:
+            for unit_id, name, phone, audience, course_days, completed_on in result:
+                yield (*labels.get(unit_id, blank), name, format_phone(phone),
+                       audiences.get(audience, audience),
+                       *(dmy_to_date(day) for day in course_days.split("|")),
+                       yes if completed_on else no, completed_on)
+    finally:
+        result.close()
+
+
+def _member_rows_on(program: TrainingProgram, as_of: date, within: Iterable[str] | None
+                    ) -> Iterator[tuple]:
+    """Rows as they stood at the end of ``as_of``, from the membership history and the
+    records dated by then."""
     labels = _unit_labels(within, program)
     courses = course_titles(program)
     needed = len(courses)
@@ -438,7 +515,7 @@ class MemberExport:
 
 def start_member_export(program: TrainingProgram, as_of: date, within: Iterable[str] | None,
                         unit: Unit | None, fmt: str, actor=None, source: str = "web",
-                        on_row: Callable[[], None] | None = None) -> MemberExport:
+                        on_rows: Callable[[int], None] | None = None) -> MemberExport:
     """Write (and commit) the audit entry before any personal data leaves, then hand back the
     rows; the entry gets the exact row count, and whether the export ran to the end, once the
     stream is over (a second, short transaction: no count query over the whole population)."""
@@ -448,16 +525,20 @@ def start_member_export(program: TrainingProgram, as_of: date, within: Iterable[
         program=program.slug, unit=(unit or program.scope_unit).code,
         as_of=as_of.isoformat(), format=fmt, source=source, rows=None, complete=False)
     db.session.commit()
-    export = MemberExport(Sheet(_("Thành viên"), member_columns(program), ()), entry.id)
+    as_text = fmt == "csv" and as_of == local_today()
+    export = MemberExport(Sheet(_("Thành viên"), member_columns(program), (), as_text=as_text),
+                          entry.id)
 
     def audited() -> Iterator[tuple]:
-        rows = member_rows(program, as_of, within)
+        rows = member_rows(program, as_of, within, as_text=as_text)
         try:
             for row in rows:
                 export.rows += 1
-                if on_row is not None:
-                    on_row()
+                if on_rows is not None and export.rows % PROGRESS_EVERY == 0:
+                    on_rows(PROGRESS_EVERY)
                 yield row
+            if on_rows is not None:
+                on_rows(export.rows % PROGRESS_EVERY)
             export.complete = True
         finally:
             rows.close()

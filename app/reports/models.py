@@ -129,6 +129,27 @@ class ProgramUnitCount(db.Model):
     value: Mapped[int] = mapped_column(Integer)
 
 
+class ProgramMember(db.Model):
+    """A member of a program's population today, with where they stand: kept with the team
+    counts (same recount), so a province-wide member list is one indexed scan, not a
+    per-member walk through history and records."""
+
+    __tablename__ = "program_members"
+    __table_args__ = (Index("ix_program_members_program_unit", "program_id", "unit_id"),)
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("training_programs.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    done: Mapped[int] = mapped_column(SmallInteger)  # required courses with a live record
+    completed_on: Mapped[date | None] = mapped_column(Date)  # local day; None: not complete
+    # Display cache for the member list: the local day (dd/mm/yyyy) of the live record of
+    # each required course, in the program's course order (by slug), "|"-separated, empty
+    # where there is none. Written as it is shown, because it is read a million times.
+    course_days: Mapped[str] = mapped_column(String(400), default="")
+
+
 class ProgressDirtyUnit(db.Model):
     """A team whose counts must be recounted before anyone reads them (queued by triggers)."""
 

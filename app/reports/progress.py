@@ -47,6 +47,7 @@ from app.orgs.models import Unit
 from app.records.models import CompletionRecord
 from app.reports.models import (
     MembershipPeriod,
+    ProgramMember,
     ProgramUnitCount,
     ProgressDirtyUnit,
     TrainingProgram,
@@ -165,32 +166,44 @@ def _programs_covering(conn: Connection, paths: dict[int, str]) -> list[Training
             if any(path.startswith(p.scope_unit.path) for path in paths.values())]
 
 
-def _team_figures(conn: Connection, program: TrainingProgram, unit_ids: list[int]
-                  ) -> dict[int, dict[tuple[str, str], int]]:
-    """Counts for ``program`` of each team in ``unit_ids`` (all under its scope), today."""
+@dataclass
+class TeamState:
+    """What one recount finds for a batch of teams: counts per team, and a row per member."""
+
+    figures: dict[int, dict[tuple[str, str], int]]
+    members: list[dict]
+
+
+def _team_state(conn: Connection, program: TrainingProgram, unit_ids: list[int]) -> TeamState:
+    """Counts and member rows for ``program`` of each team in ``unit_ids`` (all under its
+    scope), today. Four queries for the whole batch, whatever the number of members."""
     figures: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     people = (select(User.id, User.unit_id)
               .where(User.unit_id.in_(unit_ids), User.is_active_member.is_(True),
                      _audience_clause(program), _learner_exists()))
     unit_of = dict(conn.execute(people).all())
     if not unit_of:
-        return figures
+        return TeamState(figures, [])
     people_ids = people.with_only_columns(User.id).scalar_subquery()
     course_ids = program.course_ids
+    # program.courses is in slug order: the member list's column order
+    position = {course.id: index for index, course in enumerate(program.courses)}
     needed = len(course_ids)
-    done: dict[int, int] = defaultdict(int)
-    last: dict[int, datetime] = {}
+    days: dict[int, list[str]] = {}
+    last: dict[int, date] = {}
     if course_ids:
         records = conn.execute(
-            select(CompletionRecord.user_id, CompletionRecord.completed_at,
-                   CompletionRecord.score_percent)
+            select(CompletionRecord.user_id, CompletionRecord.course_id,
+                   CompletionRecord.completed_at, CompletionRecord.score_percent)
             .where(CompletionRecord.user_id.in_(people_ids),
                    CompletionRecord.course_id.in_(course_ids),
                    CompletionRecord.revoked_at.is_(None)))
-        for user_id, completed_at, score in records:
-            done[user_id] += 1
-            if user_id not in last or completed_at > last[user_id]:
-                last[user_id] = completed_at
+        for user_id, course_id, completed_at, score in records:
+            day = local_day(completed_at)
+            days.setdefault(user_id, [""] * needed)[position[course_id]] = day.strftime(
+                "%d/%m/%Y")
+            if user_id not in last or day > last[user_id]:
+                last[user_id] = day
             if score is not None:
                 bucket = min(10, max(0, int(score // 10)))
                 figures[unit_of[user_id]][("score", str(bucket))] += 1
@@ -200,18 +213,26 @@ def _team_figures(conn: Connection, program: TrainingProgram, unit_ids: list[int
     groups: set[tuple[int, str]] = {(user_id, code.split(".", 1)[0]) for user_id, code in mastered}
     for user_id, group in groups:
         figures[unit_of[user_id]][("mastery", group)] += 1
+    members = []
     for user_id, unit_id in unit_of.items():
         team = figures[unit_id]
         team[("members", "")] += 1
-        if needed and done[user_id] >= needed:
+        held = days.get(user_id)
+        done = sum(1 for day in held if day) if held else 0
+        completed_on = last[user_id] if needed and done >= needed else None
+        if completed_on is not None:
             team[("completed", "")] += 1
-            team[("month", local_day(last[user_id]).strftime("%Y-%m"))] += 1
-    return figures
+            team[("month", completed_on.strftime("%Y-%m"))] += 1
+        members.append({"program_id": program.id, "user_id": user_id, "unit_id": unit_id,
+                        "done": done, "completed_on": completed_on,
+                        "course_days": "|".join(held) if held else "|" * (needed - 1)})
+    return TeamState(figures, members)
 
 
 def recount_units(conn: Connection, unit_ids: Iterable[int],
                   programs: list[TrainingProgram] | None = None) -> int:
-    """Rewrite the counts of these teams for every program whose scope holds them."""
+    """Rewrite the counts and member rows of these teams for every program whose scope
+    holds them."""
     ids = sorted(set(unit_ids))
     if not ids:
         return 0
@@ -221,16 +242,19 @@ def recount_units(conn: Connection, unit_ids: Iterable[int],
         inside = [uid for uid in ids if paths.get(uid, "").startswith(program.scope_unit.path)]
         for start in range(0, len(ids), RECOUNT_BATCH):
             chunk = ids[start:start + RECOUNT_BATCH]
-            conn.execute(delete(ProgramUnitCount).where(
-                ProgramUnitCount.program_id == program.id, ProgramUnitCount.unit_id.in_(chunk)))
+            for table in (ProgramUnitCount, ProgramMember):
+                conn.execute(delete(table).where(table.program_id == program.id,
+                                                 table.unit_id.in_(chunk)))
         for start in range(0, len(inside), RECOUNT_BATCH):
-            figures = _team_figures(conn, program, inside[start:start + RECOUNT_BATCH])
+            state = _team_state(conn, program, inside[start:start + RECOUNT_BATCH])
             rows = [{"program_id": program.id, "unit_id": unit_id, "metric": metric,
                      "key": key, "value": value}
-                    for unit_id, team in figures.items()
+                    for unit_id, team in state.figures.items()
                     for (metric, key), value in team.items() if value]
             if rows:
                 conn.execute(insert(ProgramUnitCount), rows)
+            if state.members:
+                conn.execute(insert(ProgramMember), state.members)
     return len(ids)
 
 
@@ -260,7 +284,8 @@ def rebuild_program(program: TrainingProgram, conn: Connection | None = None) ->
     """Recount every team under the program's scope (after it is created or changed)."""
     def run(conn: Connection) -> int:
         _lock(conn)
-        conn.execute(delete(ProgramUnitCount).where(ProgramUnitCount.program_id == program.id))
+        for table in (ProgramUnitCount, ProgramMember):
+            conn.execute(delete(table).where(table.program_id == program.id))
         ids = conn.execute(select(Unit.id).where(
             Unit.path.startswith(program.scope_unit.path))).scalars().all()
         return recount_units(conn, ids, [program])
@@ -277,6 +302,7 @@ def rebuild_all(progress=None) -> int:
         _lock(conn)
         conn.execute(delete(ProgressDirtyUnit))
         conn.execute(delete(ProgramUnitCount))
+        conn.execute(delete(ProgramMember))
         ids = conn.execute(select(Unit.id).order_by(Unit.path)).scalars().all()
         programs = list(db.session.scalars(select(TrainingProgram)))
         for start in range(0, len(ids), RECOUNT_BATCH):

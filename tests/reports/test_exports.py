@@ -12,9 +12,17 @@ from openpyxl import load_workbook
 
 from app.reports import exports
 from tests.reports import scenario
-from tests.reports.test_progress import expected_statuses, make_program
+from tests.reports.test_progress import FAR, expected_statuses, make_program
 
 DAYS = [date(2026, 3, 31), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 7)]
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    """The test picks "today": the real date must not decide which path an export takes."""
+    today = {"day": date(1999, 1, 1)}
+    monkeypatch.setattr(exports, "local_today", lambda: today["day"])
+    return today
 
 
 @pytest.fixture
@@ -174,6 +182,35 @@ def test_member_rows_equal_plain_computation(world, day):
         assert row[-2] == ("Có" if done else "Không")
         assert dmy(row[-1]) == done
     assert any(r[-2] == "Có" for r in body) and any(r[-2] == "Không" for r in body)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_todays_member_rows_come_from_program_members(world, fixed_today, monkeypatch,
+                                                      tmp_path, fmt):
+    """Today's export reads the kept member rows (never the history) and says the same as
+    the definitions; FAR stands for today: every record is dated before it, as real ones
+    are dated before the day they are read."""
+    fixed_today["day"] = FAR
+    monkeypatch.setattr(exports, "_member_rows_on", None)  # the history path must not run
+    program = make_program(world)
+    expected = expected_member_rows(world, program, FAR)
+    export = exports.start_member_export(program, FAR, None, None, fmt)
+    assert exports.member_count(program, FAR, None) == len(expected)
+    if fmt == "csv":
+        assert export.sheet.as_text
+        _header, *body = parse_csv("".join(exports.csv_chunks(export.sheet)))
+        rows = [(r[3], [dmy(v) for v in r[6:-2]], r[-2], dmy(r[-1])) for r in body]
+    else:
+        path = tmp_path / "members.xlsx"
+        exports.write_xlsx(export.sheet, path)
+        rows = [(r[3].value, [c.value.date() if c.value else None for c in r[6:-2]],
+                 r[-2].value, r[-1].value.date() if r[-1].value else None)
+                for r in load_workbook(path).active.iter_rows(min_row=2)]
+    assert len(rows) == len(expected) == export.rows
+    for name, days, said, done in rows:
+        _unit_id, expected_days, expected_done = expected[name]
+        assert days == [expected_days[c.id] for c in program.courses]
+        assert (said, done) == ("Có" if expected_done else "Không", expected_done)
 
 
 def test_member_rows_name_the_commune_and_keep_unit_path_order(world):
