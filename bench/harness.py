@@ -69,6 +69,21 @@ def prepare_database(env: Mapping[str, str], members: int, password: str | None 
     return out + done.stdout
 
 
+def prepare_province(env: Mapping[str, str], members: int, password: str) -> str:
+    """Migrate, then ``flask bench seed``: a province-sized data set (units, teams, members,
+    the published courses and program, a year of attempts, records and mastery) in which
+    every account signs in with ``password``. Returns the command's report."""
+    out = flask_command(env, "db", "upgrade")
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "bench", "seed",
+                           "--members", str(members), "--password-stdin"], cwd=ROOT,
+                          env=dict(env), input=password + "\n", capture_output=True, text=True,
+                          timeout=7200)
+    if done.returncode != 0:
+        raise RuntimeError(f"flask bench seed failed:\n{done.stdout[-3000:]}\n"
+                           f"{done.stderr[-3000:]}")
+    return out + done.stdout
+
+
 class Gunicorn:
     """One gunicorn (gthread) serving ``wsgi:app`` on 127.0.0.1:``port``.
 

@@ -1,7 +1,7 @@
 """HTTP load on the pages members use most, against two ceilings on the same machine.
 
 For each database size (``BENCH_MEMBERS``, default 10000; ``BENCH_GROWTH=1`` runs 10,000,
-100,000 and 1,000,000) it seeds a database (``harness.prepare_database``), prepares sessions
+100,000 and 1,000,000) it seeds a database (``harness.prepare_province``: ``flask bench seed``), prepares sessions
 and open attempts, starts ``gunicorn -k gthread -w 2 --threads 4`` and drives each page with
 wrk (50 connections, 2 threads, a warm-up and then a fixed duration, 127.0.0.1 only):
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import re
 import secrets
 import shutil
@@ -40,8 +41,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.harness import Gunicorn, free_port, prepare_database
-from bench.seeding import member_login
+from bench.harness import Gunicorn, free_port, prepare_province
+from bench.seeding import member_login, member_phone
 
 CONNECTIONS = 50
 WRK_THREADS = 2
@@ -83,6 +84,7 @@ class Measure:
     bad: int  # non-2xx/3xx responses and socket errors
     repeats: int = 0
     queries: int | None = None
+    cpu_ms: float | None = None  # the gunicorn workers' CPU time per request (user+system)
 
 
 # --- wrk ---------------------------------------------------------------------------------
@@ -111,7 +113,23 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def run_wrk(wrk: str, url: str, page: Page, duration: int, workdir: Path) -> Measure:
+def workers_cpu_s(master_pid: int) -> float:
+    """User+system CPU seconds of the master's child processes (the workers), from /proc.
+
+    Less sensitive than req/s to what else the shared machine runs at the moment."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == master_pid:  # fields[1] is ppid; utime, stime at 11, 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(wrk: str, url: str, page: Page, duration: int, workdir: Path,
+            master_pid: int | None = None) -> Measure:
     command = [wrk, "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{duration}s",
                "--latency", "--timeout", "10s", "-H", f"User-Agent: {AGENT}"]
     env = dict(os.environ)
@@ -124,8 +142,10 @@ def run_wrk(wrk: str, url: str, page: Page, duration: int, workdir: Path) -> Mea
         command += ["-s", str(LUA_POOL)]
     else:
         command += ["-H", f"Cookie: {page.cookie}"] if page.cookie else []
+    cpu_before = workers_cpu_s(master_pid) if master_pid else 0.0
     done = subprocess.run([*command, url + (page.path if not page.pool else "/")], env=env,
                           capture_output=True, text=True, timeout=duration + 60)
+    cpu = workers_cpu_s(master_pid) - cpu_before if master_pid else None
     out = done.stdout
     if done.returncode != 0 or "Requests/sec" not in out:
         raise RuntimeError(f"wrk failed for {page.name}:\n{out}\n{done.stderr}")
@@ -137,10 +157,11 @@ def run_wrk(wrk: str, url: str, page: Page, duration: int, workdir: Path) -> Mea
     if errors:
         bad += sum(int(n) for n in errors.groups())
     repeats = re.search(r"pool repeats: (\d+)", out)
+    count = int(re.search(r"(\d+) requests in", out).group(1))
     return Measure(page.name, float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                   _ms(latency["50"]), _ms(latency["99"]),
-                   int(re.search(r"(\d+) requests in", out).group(1)), bad,
-                   int(repeats.group(1)) if repeats else 0)
+                   _ms(latency["50"]), _ms(latency["99"]), count, bad,
+                   int(repeats.group(1)) if repeats else 0,
+                   cpu_ms=1000 * cpu / count if cpu is not None and count else None)
 
 
 def lua_table(entries: list[dict]) -> str:
@@ -226,14 +247,15 @@ def prepare_pools(env: dict[str, str]) -> Prepared:
     """Sessions and open attempts for the POST pages, made with the app's own services.
 
     Sessions are signed with the app's session serializer (as a login would leave them)
-    instead of 4,500 scrypt logins; open attempts are drawn by ``attempts.start_attempt`` for
-    a few members and copied for the rest with bulk INSERTs (same questions, own rows).
+    instead of 4,500 scrypt logins; ten draws are made with the attempt service's own
+    ``draw_questions``/``build_snapshot`` and the open attempts (answers saved) are written
+    with bulk INSERTs, each member's next attempt number.
     """
     os.environ.update(env)
     from flask import g, session
     from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
-    from sqlalchemy import insert, select
+    from sqlalchemy import func, insert, select
     from werkzeug.datastructures import MultiDict
 
     from app import create_app
@@ -247,28 +269,36 @@ def prepare_pools(env: dict[str, str]) -> Prepared:
     app = create_app()
     serializer = app.session_interface.get_signing_serializer(app)
     cookie_name = app.config["SESSION_COOKIE_NAME"]
-    wanted = 1 + AUTOSAVE_POOL + SUBMIT_POOL + 2
+    wanted = AUTOSAVE_POOL + SUBMIT_POOL + 2
     with app.app_context():
-        users = list(db.session.scalars(select(User).where(User.phone.like("+8431%"))
-                                        .order_by(User.phone).limit(wanted)))
+        assessment = db.session.scalar(select(Assessment).join(Course).where(Course.slug == COURSE))
+        # Members (not member 0, who signs in through the form) without an open attempt here;
+        # those with a history get the next attempt number.
+        numbers = dict(db.session.execute(
+            select(Attempt.user_id, func.max(Attempt.number))
+            .where(Attempt.assessment_id == assessment.id).group_by(Attempt.user_id)).all())
+        busy = set(db.session.scalars(select(Attempt.user_id).where(
+            Attempt.assessment_id == assessment.id, Attempt.status == "open")))
+        users = [u for u in db.session.scalars(
+            select(User).where(User.phone.like("+8431%"), User.phone != member_phone(0))
+            .order_by(User.phone).limit(wanted + len(busy))) if u.id not in busy][:wanted]
         if len(users) < wanted:
             raise SystemExit(f"need {wanted} members, found {len(users)}")
-        assessment = db.session.scalar(select(Assessment).join(Course).where(Course.slug == COURSE))
-        templates = []
-        for user in users[1:11]:
-            attempt, _ = attempts.start_attempt(user, assessment)
-            templates.append(attempt)
-        db.session.flush()
-        shapes = [[(i.position, i.question_id, i.competency_code, i.snapshot) for i in t.items]
-                  for t in templates]
+        # Ten draws as start_attempt makes them (no rows written), shared round-robin.
+        shapes = []
+        for seed in range(10):
+            rng = random.Random(seed)
+            shapes.append([(position, q.id, q.competency_code,
+                            attempts.build_snapshot(q, rng, assessment.shuffle_options))
+                           for position, q in enumerate(attempts.draw_questions(assessment, rng), 1)])
         now = datetime.now(UTC)
         deadline = now + timedelta(minutes=assessment.time_limit_minutes or 60)
-        rest = users[11:]
+        rest = users
         db.session.execute(insert(Attempt), [{
-            "assessment_id": assessment.id, "user_id": u.id, "number": 1, "status": "open",
-            "open_marker": 1, "started_at": now, "deadline_at": deadline,
+            "assessment_id": assessment.id, "user_id": u.id, "number": numbers.get(u.id, 0) + 1,
+            "status": "open", "open_marker": 1, "started_at": now, "deadline_at": deadline,
             "pass_percent": assessment.pass_percent, "show_answers": assessment.show_answers,
-            "competency_scores": {}, "seed": templates[n % len(templates)].seed,
+            "competency_scores": {}, "seed": n % len(shapes),
         } for n, u in enumerate(rest)])
         ids = dict(db.session.execute(select(Attempt.user_id, Attempt.id).where(
             Attempt.assessment_id == assessment.id, Attempt.status == "open")).all())
@@ -297,9 +327,7 @@ def prepare_pools(env: dict[str, str]) -> Prepared:
                 return f"{cookie_name}={serializer.dumps(dict(session))}", token
 
         autosave, submit = [], []
-        shape_of = {}
-        for n, user in enumerate(rest):
-            shape_of[user.id] = shapes[n % len(shapes)]
+        shape_of = {user.id: shapes[n % len(shapes)] for n, user in enumerate(rest)}
         autosave_users, submit_users = rest[:AUTOSAVE_POOL], rest[AUTOSAVE_POOL:]
         for n, user in enumerate(autosave_users):
             cookie, token = signed(user)
@@ -364,8 +392,11 @@ def count_queries(env: dict[str, str], pages: list[Page]) -> dict[str, int]:
 
 # --- One size ----------------------------------------------------------------------------
 
-# Officers' pages from app.reports, added when that package serves them: (name, path, role).
-REPORT_PAGES: list[tuple[str, str]] = []
+# Officers' pages (app.reports): (name, path, the officer's phone as typed on the login form).
+# flask bench seed makes officer 0 the province's and loads the program to-cnscd-2026.
+REPORT_PAGES: list[tuple[str, str, str]] = [
+    ("program dashboard", "/reports/programs/to-cnscd-2026", "0320000000"),
+]
 
 
 def measure_size(wrk: str, members: int, workdir: Path) -> tuple[list[Measure], dict]:
@@ -376,9 +407,9 @@ def measure_size(wrk: str, members: int, workdir: Path) -> tuple[list[Measure], 
                    RATELIMIT_ENABLED="0", UPLOAD_DIR=str(workdir / "uploads"),
                    SIGNING_KEY_DIR=str(workdir / "keys"), SESSION_COOKIE_SECURE="0")
         started = time.perf_counter()
-        seeded = prepare_database(env, members, PASSWORD)
+        seeded = prepare_province(env, members, PASSWORD)
         facts["seed_s"] = time.perf_counter() - started
-        facts["seed"] = seeded.strip().splitlines()[-1]
+        facts["seed"] = " ".join(seeded.strip().splitlines()[-1].split())
         print(f"  seeded {members:,} members in {facts['seed_s']:.0f} s: {facts['seed']}")
         prepared = prepare_pools(env)
         log = workdir / f"gunicorn-{members}.log"
@@ -394,16 +425,16 @@ def measure_size(wrk: str, members: int, workdir: Path) -> tuple[list[Measure], 
                 Page("submit", pool=prepared.submit, once=True, duration=SUBMIT_DURATION_S,
                      expect=(302,)),
             ]
-            pages += [Page(name, path, cookie) for name, path in REPORT_PAGES]
+            pages += [Page(name, path, form_login(server.url, phone, PASSWORD))
+                      for name, path, phone in REPORT_PAGES]
             results = []
             for page in pages:
                 if not page.once:
                     run_wrk(wrk, server.url, page, WARMUP_S, workdir)
-                results.append(run_wrk(wrk, server.url, page, page.duration, workdir))
+                results.append(run_wrk(wrk, server.url, page, page.duration, workdir,
+                                       server.process.pid))
                 results[-1].queries = None
-                print(f"  {results[-1].name:16} {results[-1].rps:8.0f} req/s  "
-                      f"p50 {results[-1].p50_ms:6.1f} ms  p99 {results[-1].p99_ms:6.1f} ms  "
-                      f"(load {os.getloadavg()[0]:.1f})")
+                print_line(results[-1])
         counts = count_queries(env, [p for p in pages if not p.once] + [
             Page("submit", pool=prepared.submit[-2:], once=True, expect=(302,))])
         for result in results:
@@ -413,12 +444,19 @@ def measure_size(wrk: str, members: int, workdir: Path) -> tuple[list[Measure], 
             with Gunicorn(env, free_port(), workdir / f"ceiling-{app_name}.log",
                           app=f"bench.ceilings:{app_name}", ready_path="/") as server:
                 run_wrk(wrk, server.url, ceiling, WARMUP_S, workdir)
-                result = run_wrk(wrk, server.url, ceiling, DURATION_S, workdir)
+                result = run_wrk(wrk, server.url, ceiling, DURATION_S, workdir,
+                                 server.process.pid)
             result.queries = 0 if app_name == "minimal" else 1
             results.append(result)
-            print(f"  {result.name:16} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
-                  f"p99 {result.p99_ms:6.1f} ms  (load {os.getloadavg()[0]:.1f})")
+            print_line(result)
     return results, facts
+
+
+def print_line(result: Measure) -> None:
+    cpu = f"{result.cpu_ms:5.2f}" if result.cpu_ms is not None else "  -  "
+    print(f"  {result.name:18} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
+          f"p99 {result.p99_ms:7.1f} ms  cpu {cpu} ms/req  bad {result.bad}  "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def first_lesson_path(base_url: str, cookie: str) -> str:
@@ -462,12 +500,14 @@ def machine() -> str:
 
 
 def report(members: int, results: list[Measure]) -> bool:
-    lookup = next(r.rps for r in results if r.name == "ceiling: lookup")
+    lookup = next(r for r in results if r.name == "ceiling: lookup")
     ok = True
-    print(f"\n  {members:,} members | page | req/s | share of one-lookup ceiling | p50 ms | "
-          f"p99 ms | SQL/request | target")
+    print(f"\n  {members:,} members\n  | page | req/s | share of one-lookup ceiling (req/s) | "
+          f"CPU ms/request (share by CPU) | p50 ms | p99 ms | SQL/request | target |")
     for result in results:
-        share = result.rps / lookup if lookup else 0.0
+        share = result.rps / lookup.rps if lookup.rps else 0.0
+        by_cpu = (f"{result.cpu_ms:.2f} ({lookup.cpu_ms / result.cpu_ms:.0%})"
+                  if result.cpu_ms and lookup.cpu_ms else "-")
         verdict = ""
         target = TARGETS.get(result.name)
         if target is not None:
@@ -485,8 +525,8 @@ def report(members: int, results: list[Measure]) -> bool:
             verdict += f"; pool ran out ({result.repeats} repeats): figure invalid"
             ok = False
         queries = "-" if result.queries is None else str(result.queries)
-        print(f"  | {result.name} | {result.rps:.0f} | {share:.0%} | {result.p50_ms:.1f} | "
-              f"{result.p99_ms:.1f} | {queries} | {verdict} |")
+        print(f"  | {result.name} | {result.rps:.0f} | {share:.0%} | {by_cpu} | "
+              f"{result.p50_ms:.1f} | {result.p99_ms:.1f} | {queries} | {verdict} |")
     return ok
 
 
