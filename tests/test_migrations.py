@@ -9,19 +9,17 @@ and upgrades again.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
+from tests.scratchdb import scratch_postgres
 
 # migrations/env.py (Flask-Migrate's template) tries Flask-SQLAlchemy's deprecated get_engine()
 # first and falls back to db.engine; the warning is about that template, not our schema.
@@ -63,23 +61,14 @@ def test_sqlite(tmp_path):
 
 
 @pytest.fixture
-def scratch_postgres() -> Iterator[str]:
+def scratch_database() -> Iterator[str]:
     """A new, empty PostgreSQL database for this test only, dropped afterwards."""
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url.startswith("postgres"):
         pytest.skip("PostgreSQL half: set TEST_DATABASE_URL=postgresql+psycopg://… to run it")
-    base = make_url(url).set(drivername="postgresql")
-    name = f"hocvuso_migcheck_{secrets.token_hex(4)}"
-    admin_dsn = base.render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(drivername="postgresql+psycopg", database=name).render_as_string(
-            hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres(url, "hocvuso_migcheck") as scratch:
+        yield scratch
 
 
-def test_postgresql(scratch_postgres):
-    check_migrations(scratch_postgres)
+def test_postgresql(scratch_database):
+    check_migrations(scratch_database)

@@ -26,11 +26,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from bench.harness import ROOT, Gunicorn, free_port, prepare_database
 from bench.seeding import member_login, member_phone
 from tests.assessments.test_attempts_shipped import perfect_form
+from tests.scratchdb import scratch_postgres
 
 REDIS_URL = os.environ.get("MULTIPROCESS_REDIS_URL", "redis://127.0.0.1:6379/13")
 LEARNERS = 200
@@ -79,16 +79,8 @@ def redis_url() -> str:
 @pytest.fixture(scope="module")
 def scratch_database() -> Iterator[str]:
     """A new PostgreSQL database next to TEST_DATABASE_URL, dropped at the end."""
-    base = make_url(_url).set(drivername="postgresql")
-    name = f"hocvuso_multiproc_{secrets.token_hex(4)}"
-    admin_dsn = base.render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres(_url, "hocvuso_multiproc") as scratch:
+        yield scratch
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -16,7 +15,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
@@ -33,6 +31,7 @@ from app.records import rules
 from app.records.models import CompletionRecord
 from tests.assessments.factories import build_world, quick_user
 from tests.factories import make_unit
+from tests.scratchdb import scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,22 +58,13 @@ def postgres_scratch(tmp_path) -> Iterator:
         pytest.skip("PostgreSQL half: set TEST_DATABASE_URL=postgresql+psycopg://… to run it")
     if not shutil.which("pg_dump"):
         pytest.skip("pg_dump is not installed (apt-get install postgresql-client)")
-    base = make_url(url).set(drivername="postgresql")
-    name = f"hocvuso_opsbackup_{secrets.token_hex(4)}"
-    admin_dsn = base.render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        app = scratch_app(base.set(drivername="postgresql+psycopg", database=name)
-                          .render_as_string(hide_password=False), tmp_path)
+    with scratch_postgres(url, "hocvuso_opsbackup") as scratch:
+        app = scratch_app(scratch, tmp_path)
         with app.app_context():
             db.create_all()
             yield app
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
