@@ -73,7 +73,7 @@ def _clean(fields: ProgramFields, actor, existing: TrainingProgram | None
     if not slugs:
         errors["course_slugs"] = str(_l("Chọn ít nhất một khóa học bắt buộc."))
     elif missing:
-        errors["course_slugs"] = str(_l("Không có khóa học: %(slugs)s.", slugs=", ".join(missing)))
+        errors["course_slugs"] = str(_l("Không tìm thấy khóa học: %(slugs)s.", slugs=", ".join(missing)))
     if not (1 <= int(fields.target_percent or 0) <= 100):
         errors["target_percent"] = str(_l("Chỉ tiêu là một số từ 1 đến 100 (%)."))
     if fields.audience and fields.audience not in AUDIENCES:
@@ -83,7 +83,7 @@ def _clean(fields: ProgramFields, actor, existing: TrainingProgram | None
     if fields.deadline is None:
         errors["deadline"] = str(_l("Nhập hạn hoàn thành (dd/mm/yyyy)."))
     elif fields.starts_on and fields.deadline < fields.starts_on:
-        errors["deadline"] = str(_l("Hạn hoàn thành phải sau ngày bắt đầu."))
+        errors["deadline"] = str(_l("Hạn hoàn thành không được trước ngày bắt đầu."))
     return unit, courses
 
 

@@ -123,7 +123,7 @@ def subtotal_label(group: str | None) -> str:
     if group == "I":
         return _("Cộng nhóm I (phường)")
     if group == "II":
-        return _("Cộng nhóm II (xã)")
+        return _("Cộng nhóm II (xã, đặc khu)")
     return _("Cộng các đơn vị khác")
 
 
@@ -190,7 +190,7 @@ def quarterly_heading(report: QuarterlyReport) -> list[tuple[str, object]]:
     return [
         (_("BÁO CÁO KẾT QUẢ BỒI DƯỠNG KỸ NĂNG SỐ"), report.label),
         (_("Kính gửi"), _("Sở Khoa học và Công nghệ")),
-        (_("Chương trình"), report.program.name),
+        (_("Chương trình bồi dưỡng"), report.program.name),
         (_("Đơn vị báo cáo"), report.unit.full_name),
         (_("Kỳ báo cáo"), _("%(label)s (từ %(first)s đến %(last)s)", label=report.label,
                             first=report.first.strftime("%d/%m/%Y"),

@@ -41,8 +41,8 @@ class _ReportPDF(DejaVuPDF):
 def quarterly_pdf(report: QuarterlyReport) -> bytes:
     """A4 portrait: heading, the table (its header repeated on each page), signatures."""
     pdf = _ReportPDF(report)
-    pdf.set_title(f"{_('Báo cáo kết quả bồi dưỡng kỹ năng số')} — {report.unit.full_name} — "
-                  f"{report.label}")
+    title = _("Báo cáo kết quả bồi dưỡng kỹ năng số")
+    pdf.set_title(f"{title} — {report.unit.full_name} — {report.label}")
     pdf.set_author(_("Học vụ số"))
     pdf.set_lang("vi")
     pdf.add_page()
@@ -98,7 +98,7 @@ def quarterly_pdf(report: QuarterlyReport) -> bytes:
                   style=bold)
     pdf.ln(4)
     pdf.text_line(_("Hoàn thành: thành viên có hồ sơ hoàn thành còn hiệu lực của mọi khóa học bắt "
-               "buộc, đề ngày đến hết ngày tính số liệu. Hoàn thành trong quý: thành viên có "
+               "buộc, có ngày không sau ngày tính số liệu. Hoàn thành trong quý: thành viên có "
                "ngày hoàn thành trong kỳ báo cáo."), 8.5)
     pdf.ln(6)
     pdf.set_font("DejaVu", "B", 10)

@@ -166,7 +166,7 @@ def test_load_programs_with_an_error_writes_nothing(runner, app, tmp_path):
     (tmp_path / "b.yaml").write_text(PROGRAM_YAML.replace("ct-thu", "ct-b"), encoding="utf-8")
     result = runner.invoke(args=["reports", "load-programs", str(tmp_path)])
     assert result.exit_code == 1
-    assert "b.yaml" in result.output and "Không có khóa học: khoa-b" in result.output
+    assert "b.yaml" in result.output and "Không tìm thấy khóa học: khoa-b" in result.output
     assert db.session.scalars(select(TrainingProgram)).all() == []
 
 

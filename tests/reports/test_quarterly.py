@@ -132,7 +132,7 @@ def test_quarterly_csv_layout(client, world, officer):
     heading = {row[0]: row[1] for row in rows[:9]}
     assert heading["BÁO CÁO KẾT QUẢ BỒI DƯỠNG KỸ NĂNG SỐ"] == "Quý II/2026"
     assert heading["Kính gửi"] == "Sở Khoa học và Công nghệ"
-    assert heading["Chương trình"] == "Chương trình thử"
+    assert heading["Chương trình bồi dưỡng"] == "Chương trình thử"
     assert heading["Đơn vị báo cáo"] == "Tỉnh Đồng Nai"
     assert heading["Số liệu tính đến ngày"] == "30/06/2026"
     assert heading["Chỉ tiêu"] == "100.0%"
@@ -144,7 +144,7 @@ def test_quarterly_csv_layout(client, world, officer):
     lines = {r[1]: (r[3], int(r[4]), int(r[5]), int(r[7]), int(r[8])) for r in body if r[1]}
     assert lines == expected
     labels = [r[2] for r in body if not r[1]]
-    assert labels == ["Cộng nhóm I (phường)", "Cộng nhóm II (xã)", "Tổng cộng"]
+    assert labels == ["Cộng nhóm I (phường)", "Cộng nhóm II (xã, đặc khu)", "Tổng cộng"]
     assert int(body[-1][4]) == sum(v[1] for v in expected.values())
 
 
@@ -178,7 +178,7 @@ def test_printable_page(client, world, officer):
     assert len(queries) == 6, queries
     page = response.get_data(as_text=True)
     for text in ("Tỉnh Đồng Nai", "TỈNH ĐỒNG NAI", "Quý II/2026", "30/06/2026", "05/06/2026",
-                 "Chương trình thử", "Cộng nhóm II (xã)", "Tổng cộng", "Sở Khoa học và Công nghệ",
+                 "Chương trình thử", "Cộng nhóm II (xã, đặc khu)", "Tổng cộng", "Sở Khoa học và Công nghệ",
                  "@page quarterly", "/reports/programs/ct-test/quarterly/2026Q2.pdf"):
         assert text in page, text
     assert f'<td class="num">{sum(v[1] for v in expected.values())}</td>' in page

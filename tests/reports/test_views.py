@@ -409,7 +409,7 @@ def test_create_program_with_both_date_forms(client, auth, world, people):
     ({"starts_on": "31/02/2026"}, "starts_on", "Ngày “31/02/2026” không hợp lệ"),
     ({"deadline": "ngày mai"}, "deadline", "Ngày “ngày mai” không hợp lệ"),
     ({"starts_on": ""}, "starts_on", "Nhập ngày bắt đầu"),
-    ({"deadline": "01/01/2026"}, "deadline", "Hạn hoàn thành phải sau ngày bắt đầu."),
+    ({"deadline": "01/01/2026"}, "deadline", "Hạn hoàn thành không được trước ngày bắt đầu."),
     ({"target_percent": "0"}, "target_percent", "Chỉ tiêu là một số từ 1 đến 100"),
     ({"target_percent": "150"}, "target_percent", "Chỉ tiêu là một số từ 1 đến 100"),
     ({"target_percent": "nhiều"}, "target_percent", "Chỉ tiêu là một số từ 1 đến 100"),
