@@ -158,6 +158,8 @@ def run_wrk(wrk: str, url: str, page: Page, duration: int, workdir: Path,
         bad += sum(int(n) for n in errors.groups())
     repeats = re.search(r"pool repeats: (\d+)", out)
     count = int(re.search(r"(\d+) requests in", out).group(1))
+    if count == 0:  # nothing answered within wrk's --timeout: never a figure
+        bad = max(bad, 1)
     return Measure(page.name, float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
                    _ms(latency["50"]), _ms(latency["99"]), count, bad,
                    int(repeats.group(1)) if repeats else 0,
