@@ -117,10 +117,29 @@ def created_now(record: CompletionRecord | None) -> bool:
     return record is not None and record.id in db.session.info.get(_CREATED, ())
 
 
+def serialize_per_learner(user_id: int) -> None:
+    """Take the learner's row lock (PostgreSQL) before judging the rule.
+
+    The last lesson on one server and a passing submission on another each write what the
+    other needs; judged at once, neither sees the other's uncommitted write and no record is
+    made. In turn, the second one's queries (read committed) see the first's work. SQLite
+    lets one writer at a time, so there it is already so.
+    """
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        from app.auth.models import User
+
+        # NO KEY UPDATE: the rows each request inserted for this learner hold KEY SHARE locks
+        # on it (foreign keys), which FOR UPDATE would wait on: a deadlock.
+        db.session.execute(select(User.id).where(User.id == user_id)
+                           .with_for_update(key_share=True))
+
+
 def record_completion_if_due(user, course: Course, *, attempt: Attempt | None = None
                              ) -> CompletionRecord | None:
     """The learner's record for ``course`` when the rule holds (created now if needed), else
     None. ``attempt`` is the submission that just passed, if that is what triggered us."""
+    serialize_per_learner(user.id)
     existing = find_record(user.id, course.id)
     if existing is not None:
         return existing

@@ -161,6 +161,9 @@ def _race(app, user_id: int, course_id: int, monkeypatch) -> list:
         return result
 
     monkeypatch.setattr(rules, "demonstrated_competencies", held)
+    # The row lock would keep the second thread from the checks: this race is about the
+    # unique constraint behind it.
+    monkeypatch.setattr(rules, "serialize_per_learner", lambda user_id: None)
     outcomes: list = []
 
     def worker() -> None:
@@ -242,3 +245,76 @@ def test_two_concurrent_passing_submissions_make_one_record(app, world, course):
     record = db.session.scalar(select(CompletionRecord))
     assert record_count() == 1
     assert record.attempt_id == attempt_id and record.score_percent == 100
+
+
+@pytest.mark.parametrize("locked", [True, False])
+def test_last_lesson_and_passing_submission_at_once_make_the_record(app, world, course, dialect,
+                                                                   monkeypatch, locked):
+    """Two servers: one marks the last lesson while the other scores a passing attempt. Both
+    have written before either judges the rule; with the learner's row lock the second to
+    judge sees the first's work and writes the record. Without it (the second case, kept to
+    show the test can fail) no record is made."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the two writes cannot overlap there")
+    from app.assessments import attempts
+    from app.assessments.models import Attempt
+
+    assessment = add_assessment(course)
+    version = course_services.published_version(course.id)
+    first, last = version.lessons[0].slug, version.lessons[-1].slug
+    course_services.mark_lesson_done(world.learner, course, version, first)
+    attempt, _created = attempts.start_attempt(world.learner, assessment)
+    attempts.save_answers(attempt, {item.position: {"choice": "true"} for item in attempt.items})
+    db.session.commit()
+    user_id, course_id, attempt_id = world.learner.id, course.id, attempt.id
+    db.session.remove()
+
+    barrier = threading.Barrier(2, timeout=20)
+    original = rules.serialize_per_learner
+
+    def both_written_first(uid: int) -> None:
+        db.session.flush()
+        barrier.wait()  # each request has written its part and not committed it
+        if locked:
+            original(uid)
+
+    monkeypatch.setattr(rules, "serialize_per_learner", both_written_first)
+    if not locked:  # make sure both judge before either commits (with the lock they cannot)
+        judged = threading.Barrier(2, timeout=20)
+        judge = rules.record_completion_if_due
+
+        def judge_then_wait(*args, **kwargs):
+            result = judge(*args, **kwargs)
+            judged.wait()
+            return result
+
+        monkeypatch.setattr(rules, "record_completion_if_due", judge_then_wait)
+    errors: list = []
+
+    def run(work) -> None:
+        with app.app_context():
+            try:
+                work()
+                db.session.commit()
+            except Exception as exc:  # reported to the test below, never swallowed
+                db.session.rollback()
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    def lesson() -> None:
+        user, mine = db.session.get(User, user_id), db.session.get(Course, course_id)
+        current = course_services.published_version(course_id)
+        course_services.mark_lesson_done(user, mine, current, last)
+        rules.record_completion_if_due(user, mine)
+
+    def submission() -> None:
+        assert attempts.submit(db.session.get(Attempt, attempt_id))
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in (lesson, submission)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert record_count() == (1 if locked else 0)
