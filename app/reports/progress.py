@@ -26,9 +26,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    Integer,
     Select,
+    String,
     and_,
     case,
+    cast,
     delete,
     exists,
     func,
@@ -166,67 +170,103 @@ def _programs_covering(conn: Connection, paths: dict[int, str]) -> list[Training
             if any(path.startswith(p.scope_unit.path) for path in paths.values())]
 
 
-@dataclass
-class TeamState:
-    """What one recount finds for a batch of teams: counts per team, and a row per member."""
+# Dialect pieces of the recount: local days from stored UTC times, and small text keys.
 
-    figures: dict[int, dict[tuple[str, str], int]]
-    members: list[dict]
+def _utc_offset_hours() -> int:
+    """The local zone's offset (Vietnam: +7, no daylight saving) for SQLite's date modifiers."""
+    offset = datetime.now(local_zone()).utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 3600)
 
 
-def _team_state(conn: Connection, program: TrainingProgram, unit_ids: list[int]) -> TeamState:
-    """Counts and member rows for ``program`` of each team in ``unit_ids`` (all under its
-    scope), today. Four queries for the whole batch, whatever the number of members."""
-    figures: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    people = (select(User.id, User.unit_id)
-              .where(User.unit_id.in_(unit_ids), User.is_active_member.is_(True),
-                     _audience_clause(program), _learner_exists()))
-    unit_of = dict(conn.execute(people).all())
-    if not unit_of:
-        return TeamState(figures, [])
-    people_ids = people.with_only_columns(User.id).scalar_subquery()
-    course_ids = program.course_ids
-    # program.courses is in slug order: the member list's column order
-    position = {course.id: index for index, course in enumerate(program.courses)}
-    needed = len(course_ids)
-    days: dict[int, list[str]] = {}
-    last: dict[int, date] = {}
-    if course_ids:
-        records = conn.execute(
-            select(CompletionRecord.user_id, CompletionRecord.course_id,
-                   CompletionRecord.completed_at, CompletionRecord.score_percent)
-            .where(CompletionRecord.user_id.in_(people_ids),
-                   CompletionRecord.course_id.in_(course_ids),
-                   CompletionRecord.revoked_at.is_(None)))
-        for user_id, course_id, completed_at, score in records:
-            day = local_day(completed_at)
-            days.setdefault(user_id, [""] * needed)[position[course_id]] = day.strftime(
-                "%d/%m/%Y")
-            if user_id not in last or day > last[user_id]:
-                last[user_id] = day
-            if score is not None:
-                bucket = min(10, max(0, int(score // 10)))
-                figures[unit_of[user_id]][("score", str(bucket))] += 1
-    mastered = conn.execute(
-        select(CompetencyMastery.user_id, CompetencyMastery.competency_code)
-        .where(CompetencyMastery.user_id.in_(people_ids), CompetencyMastery.is_mastered.is_(True)))
-    groups: set[tuple[int, str]] = {(user_id, code.split(".", 1)[0]) for user_id, code in mastered}
-    for user_id, group in groups:
-        figures[unit_of[user_id]][("mastery", group)] += 1
-    members = []
-    for user_id, unit_id in unit_of.items():
-        team = figures[unit_id]
-        team[("members", "")] += 1
-        held = days.get(user_id)
-        done = sum(1 for day in held if day) if held else 0
-        completed_on = last[user_id] if needed and done >= needed else None
-        if completed_on is not None:
-            team[("completed", "")] += 1
-            team[("month", completed_on.strftime("%Y-%m"))] += 1
-        members.append({"program_id": program.id, "user_id": user_id, "unit_id": unit_id,
-                        "done": done, "completed_on": completed_on,
-                        "course_days": "|".join(held) if held else "|" * (needed - 1)})
-    return TeamState(figures, members)
+def _local(column, dialect: str, sql_format: str, pg_format: str):
+    if dialect == "postgresql":
+        local = func.timezone(str(local_zone()), column)
+        return func.to_char(local, pg_format)
+    return func.strftime(sql_format, column, f"{_utc_offset_hours():+d} hours")
+
+
+def _local_date(column, dialect: str):
+    if dialect == "postgresql":
+        return cast(func.timezone(str(local_zone()), column), Date)
+    return func.date(column, f"{_utc_offset_hours():+d} hours")
+
+
+def _score_bucket(column, dialect: str):
+    """Tenth of a 0–100 score as text, 100 in its own bucket ("10")."""
+    tenth = func.floor(column / 10) if dialect == "postgresql" else cast(column / 10, Integer)
+    return cast(case((column >= 100, 10), else_=tenth), String)
+
+
+def _group_of(code, dialect: str):
+    """"4.2" → "4": the framework group of a competency code."""
+    if dialect == "postgresql":
+        return func.split_part(code, ".", 1)
+    return func.substr(code, 1, func.instr(code, ".") - 1)
+
+
+def _recount_batch(conn: Connection, program: TrainingProgram, unit_ids: list[int]) -> None:
+    """Write the member rows, then the team counts, of ``program`` for these teams (all under
+    its scope), today — all in SQL: a few grouped statements whatever the number of members."""
+    dialect = conn.dialect.name
+    courses = program.courses  # slug order: the member list's column order
+    course_ids = [course.id for course in courses]
+    live = and_(CompletionRecord.user_id == User.id,
+                CompletionRecord.course_id.in_(course_ids or [-1]),
+                CompletionRecord.revoked_at.is_(None))
+    done = func.count(CompletionRecord.id)
+    days = [func.coalesce(_local(func.max(case((CompletionRecord.course_id == course_id,
+                                                 CompletionRecord.completed_at))),
+                                 dialect, "%d/%m/%Y", "DD/MM/YYYY"), "")
+            for course_id in course_ids]
+    course_days = days[0] if days else literal("")
+    for day in days[1:]:
+        course_days = course_days + "|" + day
+    completed_on = case((and_(done >= len(course_ids), literal(bool(course_ids))),
+                         _local_date(func.max(CompletionRecord.completed_at), dialect)))
+    members = (select(literal(program.id), User.id, User.unit_id, done, completed_on,
+                      course_days)
+               .select_from(User).outerjoin(CompletionRecord, live)
+               .where(User.unit_id.in_(unit_ids), User.is_active_member.is_(True),
+                      _audience_clause(program), _learner_exists())
+               .group_by(User.id, User.unit_id))
+    conn.execute(insert(ProgramMember).from_select(
+        ["program_id", "user_id", "unit_id", "done", "completed_on", "course_days"], members))
+
+    mine = and_(ProgramMember.program_id == program.id, ProgramMember.unit_id.in_(unit_ids))
+    month = (func.to_char(ProgramMember.completed_on, "YYYY-MM") if dialect == "postgresql"
+             else func.strftime("%Y-%m", ProgramMember.completed_on))
+    scored = and_(CompletionRecord.user_id == ProgramMember.user_id,
+                  CompletionRecord.course_id.in_(course_ids or [-1]),
+                  CompletionRecord.revoked_at.is_(None),
+                  CompletionRecord.score_percent.is_not(None))
+    mastered = and_(CompetencyMastery.user_id == ProgramMember.user_id,
+                    CompetencyMastery.is_mastered.is_(True))
+
+    def per_key(metric: str, key, rows: Select, distinct_people: bool = False) -> Select:
+        """Count rows per (team, key); the key is computed in a subquery so the GROUP BY
+        names a column (PostgreSQL will not match two copies of a parameterized expression)."""
+        inner = rows.add_columns(ProgramMember.unit_id.label("unit_id"), key.label("key"),
+                                 ProgramMember.user_id.label("user_id")).subquery()
+        value = func.count(func.distinct(inner.c.user_id)) if distinct_people else func.count()
+        return (select(inner.c.unit_id, literal(metric), inner.c.key, value)
+                .group_by(inner.c.unit_id, inner.c.key))
+
+    counts = [
+        per_key("members", literal(""), select().select_from(ProgramMember).where(mine)),
+        per_key("completed", literal(""), select().select_from(ProgramMember)
+                .where(mine, ProgramMember.completed_on.is_not(None))),
+        per_key("month", month, select().select_from(ProgramMember)
+                .where(mine, ProgramMember.completed_on.is_not(None))),
+        per_key("score", _score_bucket(CompletionRecord.score_percent, dialect),
+                select().select_from(ProgramMember).join(CompletionRecord, scored).where(mine)),
+        per_key("mastery", _group_of(CompetencyMastery.competency_code, dialect),
+                select().select_from(ProgramMember).join(CompetencyMastery, mastered)
+                .where(mine), distinct_people=True),
+    ]
+    for stmt in counts:
+        conn.execute(insert(ProgramUnitCount).from_select(
+            ["unit_id", "metric", "key", "value", "program_id"],
+            stmt.add_columns(literal(program.id))))
 
 
 def recount_units(conn: Connection, unit_ids: Iterable[int],
@@ -246,15 +286,7 @@ def recount_units(conn: Connection, unit_ids: Iterable[int],
                 conn.execute(delete(table).where(table.program_id == program.id,
                                                  table.unit_id.in_(chunk)))
         for start in range(0, len(inside), RECOUNT_BATCH):
-            state = _team_state(conn, program, inside[start:start + RECOUNT_BATCH])
-            rows = [{"program_id": program.id, "unit_id": unit_id, "metric": metric,
-                     "key": key, "value": value}
-                    for unit_id, team in state.figures.items()
-                    for (metric, key), value in team.items() if value]
-            if rows:
-                conn.execute(insert(ProgramUnitCount), rows)
-            if state.members:
-                conn.execute(insert(ProgramMember), state.members)
+            _recount_batch(conn, program, inside[start:start + RECOUNT_BATCH])
     return len(ids)
 
 
