@@ -186,19 +186,10 @@ def scratch_database(members: int, workdir: Path) -> Iterator[str]:
     if not base.startswith("postgres"):
         yield f"sqlite:///{workdir / f'bench-{members}.sqlite3'}"
         return
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from tests.scratchdb import scratch_postgres
 
-    admin = make_url(base).set(drivername="postgresql")
-    name = f"hocvuso_load_{members}_{secrets.token_hex(3)}"
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres(base, f"hocvuso_load_{members}") as url:
+        yield url
 
 
 def form_login(base_url: str, identifier: str, password: str) -> str:
