@@ -22,7 +22,7 @@ from app.orgs.models import Unit
 from app.reports import exports, quarterly
 from app.reports.models import TrainingProgram
 from app.reports.programs import ProgramError, load_program_file
-from app.reports.progress import local_today, quarter_of, rebuild_all
+from app.reports.progress import local_today, quarter_of, rebuild_all, refresh_counts
 
 reports_cli = AppGroup("reports", help="Báo cáo chương trình bồi dưỡng: xuất tệp, đếm lại, nạp chương trình.")
 
@@ -126,6 +126,14 @@ def export_command(slug: str, kind: str, fmt: str, quarter: str | None, as_of_te
                     day=as_of.strftime("%d/%m/%Y"))
     if out != "-":
         click.echo(_("Đã ghi %(out)s: %(what)s.", out=out, what=written))
+
+
+@reports_cli.command("refresh")
+def refresh_command() -> None:
+    """Đếm lại các tổ có thay đổi kể từ lần đếm trước (chạy định kỳ, ví dụ mỗi phút, để người
+    xem bảng theo dõi không phải chờ)."""
+    count = refresh_counts()
+    click.echo(_("Đã đếm lại %(count)s tổ có thay đổi.", count=count))
 
 
 @reports_cli.command("recount")

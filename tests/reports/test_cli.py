@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.audit import AuditLog
+from app.auth.models import RoleGrant, User
 from app.extensions import db
 from app.reports import progress
 from app.reports.models import TrainingProgram
@@ -126,6 +127,22 @@ def test_recount_rebuilds_the_counts(runner, world):
     assert result.exit_code == 0, result.output
     assert "Đã đếm lại" in result.output
     assert counts_by_metric(world.program) == before
+
+
+def test_refresh_recounts_only_the_queued_teams(runner, world):
+    """What a periodic job runs: the teams changed since the last count, then nothing."""
+    progress.refresh_counts()  # what building the world queued
+    before = counts_by_metric(world.program)
+    member = db.session.scalar(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+                               .where(RoleGrant.role == "learner", User.is_active_member))
+    member.is_active_member = False
+    db.session.commit()
+    result = runner.invoke(args=["reports", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert "Đã đếm lại 1 tổ" in result.output
+    assert counts_by_metric(world.program)[("members", "")] == before[("members", "")] - 1
+    again = runner.invoke(args=["reports", "refresh"])
+    assert "Đã đếm lại 0 tổ" in again.output
 
 
 PROGRAM_YAML = """\
