@@ -249,6 +249,19 @@ def published_versions_stmt():
                    CourseVersion.number == _latest_published_number(Course.id)))
 
 
+def newest_published_titles(course_ids) -> dict[int, str]:
+    """{course id: title of its newest published version} (archived courses too: a program
+    or a report keeps naming the courses it once required)."""
+    ids = list(course_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.title)
+        .where(CourseVersion.course_id.in_(ids), CourseVersion.status == "published")
+        .order_by(CourseVersion.number))  # a later version overwrites an earlier one
+    return dict(rows.all())
+
+
 def find_published(course_slug: str) -> tuple[Course, CourseVersion] | None:
     row = db.session.execute(published_versions_stmt().where(Course.slug == course_slug)).first()
     return (row[0], row[1]) if row else None

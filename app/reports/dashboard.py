@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from app.auth.models import User
 from app.auth.permissions import get_unit_or_404, scope_clause
-from app.courses.models import CourseVersion
+from app.courses.services import newest_published_titles
 from app.extensions import db
 from app.orgs.models import Unit
 from app.orgs.services import vietnamese_key
@@ -342,13 +342,7 @@ class MemberRow:
 def course_titles(program: TrainingProgram) -> list[tuple[int, str]]:
     """(course id, title of its newest published version) of the required courses."""
     ids = program.course_ids
-    titles = {c.id: c.slug for c in program.courses}
-    if ids:
-        rows = db.session.execute(
-            select(CourseVersion.course_id, CourseVersion.title)
-            .where(CourseVersion.course_id.in_(ids), CourseVersion.status == "published")
-            .order_by(CourseVersion.course_id, CourseVersion.number))
-        titles.update(dict(rows.all()))
+    titles = {c.id: c.slug for c in program.courses} | newest_published_titles(ids)
     return [(course_id, titles[course_id]) for course_id in ids]
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import String, bindparam, func, or_, select, type_coerce
 from app.audit import AuditLog, record_audit
 from app.auth.models import AUDIENCES, User
 from app.auth.phone import format_phone
-from app.courses.models import CourseVersion
+from app.courses.services import newest_published_titles
 from app.extensions import db
 from app.labels import audience_label, kind_label
 from app.orgs.models import COMMUNE_KINDS, Unit
@@ -347,11 +347,7 @@ def units_sheet(program: TrainingProgram, root: Unit, as_of: date,
 
 def course_titles(program: TrainingProgram) -> list[tuple[int, str]]:
     """(course id, title of its newest published version) of each required course."""
-    titles = dict(db.session.execute(
-        select(CourseVersion.course_id, CourseVersion.title)
-        .where(CourseVersion.course_id.in_(program.course_ids),
-               CourseVersion.status == "published")
-        .order_by(CourseVersion.number)).all())
+    titles = newest_published_titles(program.course_ids)
     return [(course.id, titles.get(course.id, course.slug)) for course in program.courses]
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, literal, or_, select
 from app.auth.models import AUDIENCES
 from app.auth.permissions import can, scope_paths
 from app.courses.models import Course
+from app.courses.services import newest_published_titles
 from app.extensions import db
 from app.orgs.models import Unit
 from app.reports.models import TrainingProgram
@@ -204,7 +205,6 @@ def member_programs(user) -> list[MemberProgram]:
     """Programs whose population holds ``user`` today (learner, active, unit in scope,
     audience matching), with the required courses they hold a live record for."""
     from app.auth.models import RoleGrant
-    from app.courses.models import CourseVersion
     from app.records.models import CompletionRecord
 
     if not getattr(user, "is_authenticated", False) or not user.is_active_member:
@@ -223,10 +223,7 @@ def member_programs(user) -> list[MemberProgram]:
     done = set(db.session.scalars(select(CompletionRecord.course_id).where(
         CompletionRecord.user_id == user.id, CompletionRecord.course_id.in_(wanted),
         CompletionRecord.revoked_at.is_(None))))
-    titles = dict(db.session.execute(
-        select(CourseVersion.course_id, CourseVersion.title)
-        .where(CourseVersion.course_id.in_(wanted), CourseVersion.status == "published")
-        .order_by(CourseVersion.number)).all())  # the newest published version wins
+    titles = newest_published_titles(wanted)
     return [MemberProgram(program, [(c.slug, titles.get(c.id, c.slug), c.id in done)
                                     for c in program.courses])
             for program in programs]
