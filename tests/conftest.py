@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import text
 
 from app import create_app
@@ -81,3 +82,16 @@ def auth(client):
 @pytest.fixture
 def dialect(app) -> str:
     return db.engine.dialect.name
+
+
+@pytest.fixture
+def fresh_request_state(app):
+    """Each test-client request starts with an empty ``g``, as a real request does: the test
+    keeps one app context open, so the user and roles would otherwise leak between requests."""
+    def forget(sender, **extra) -> None:
+        for name in list(g):
+            g.pop(name, None)
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)

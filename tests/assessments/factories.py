@@ -5,7 +5,7 @@ Questions follow the ``Question.data`` shape of app/assessments/models.py exactl
 Every key, feedback and explanation carries a SECRET marker, so a test can prove that no
 page of an open attempt prints one.
 
-Import ``fresh_request_state`` into a test module to give each test-client request an
+Import ``cold_requests`` into a test module to give each test-client request an
 empty ``g`` (no login cached from the previous request), as in production.
 """
 
@@ -18,7 +18,6 @@ from functools import cache
 from string import ascii_lowercase
 
 import pytest
-from flask import g, request_started
 from werkzeug.security import generate_password_hash
 
 from app.assessments.models import Assessment, Question
@@ -32,20 +31,12 @@ SECRET = "BIMAT"  # appears in every key, feedback and explanation of the sample
 
 
 @pytest.fixture(autouse=True)
-def fresh_request_state(request):
-    """Each test-client request starts with an empty ``g``, as a real request does."""
-    if "app" not in request.fixturenames:
-        yield
-        return
-    app = request.getfixturevalue("app")
-
-    def forget(sender, **extra) -> None:
-        for name in list(g):
-            g.pop(name, None)
-
-    request_started.connect(forget, app)
+def cold_requests(request):
+    """Each test-client request starts with an empty ``g`` (tests/conftest.py), in the
+    modules that import this fixture and use an app."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("fresh_request_state")
     yield
-    request_started.disconnect(forget, app)
 
 
 @cache

@@ -9,7 +9,7 @@ from app.assessments.analysis import group_size, item_analysis
 from app.extensions import db
 from tests.assessments.factories import (  # noqa: F401 (fixture)
     build_world,
-    fresh_request_state,
+    cold_requests,
     login,
     make_question,
     options,

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models_base import utcnow
 from tests.assessments.factories import (  # noqa: F401 (fixture)
     build_world,
-    fresh_request_state,
+    cold_requests,
     make_question,
     options,
     single,

@@ -16,7 +16,7 @@ from app.assessments.models import Attempt, AttemptItem, CompetencyMastery
 from app.extensions import db
 from tests.assessments.factories import (  # noqa: F401 (fixture)
     build_world,
-    fresh_request_state,
+    cold_requests,
     login,
 )
 

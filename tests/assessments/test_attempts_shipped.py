@@ -18,7 +18,7 @@ from app.assessments import attempts
 from app.assessments.models import Assessment, Question
 from app.courses.models import Course
 from app.extensions import db
-from tests.assessments.factories import fresh_request_state, login, quick_user  # noqa: F401
+from tests.assessments.factories import cold_requests, login, quick_user  # noqa: F401
 from tests.factories import make_unit
 
 ROOT = Path(__file__).resolve().parents[2] / "content"

@@ -16,8 +16,8 @@ from app.extensions import db
 from tests.assessments.factories import (  # noqa: F401 (fixture)
     SECRET,
     build_world,
+    cold_requests,
     csrf_token,
-    fresh_request_state,
     login,
     single,
 )

@@ -7,7 +7,6 @@ from functools import cache
 from types import SimpleNamespace
 
 import pytest
-from flask import g, request_started
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
@@ -23,15 +22,8 @@ def _fresh_g_per_request(request):
     if "app" not in request.fixturenames:
         yield
         return
-    app = request.getfixturevalue("app")
-
-    def forget(sender, **extra) -> None:
-        for name in list(g):
-            g.pop(name, None)
-
-    request_started.connect(forget, app)
+    request.getfixturevalue("fresh_request_state")
     yield
-    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flask import g, request_started
 
 from app.extensions import db
 from tests.conftest import make_test_app
-
-
-@pytest.fixture
-def fresh_request_state(app):
-    """Each test-client request starts with an empty ``g`` (no user cached from the last one)."""
-    def forget(sender, **extra) -> None:
-        for name in list(g):
-            g.pop(name, None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import io
 import re
 
 import pytest
-from flask import g, request_started
 from sqlalchemy import func, select
 
 from app.audit import AuditLog
@@ -23,16 +22,9 @@ CODE = re.compile(r"\b[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}\b
 
 
 @pytest.fixture(autouse=True)
-def _fresh_g_per_request(app):
-    """Each request starts with an empty ``g``, as in production (the test keeps one app
-    context open, so the logged-in user would otherwise leak between requests)."""
-    def forget(sender, **extra) -> None:
-        for name in list(g):
-            g.pop(name, None)
-
-    request_started.connect(forget, app)
+def _cold_requests(fresh_request_state):
+    """Each request starts with an empty ``g``, as in production (tests/conftest.py)."""
     yield
-    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from flask import g, request_started
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
@@ -43,15 +42,9 @@ def records_config(app, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def fresh_request_state(app):
-    """Each test-client request starts with an empty ``g`` (no cached login or roles)."""
-    def forget(sender, **extra) -> None:
-        for name in list(g):
-            g.pop(name, None)
-
-    request_started.connect(forget, app)
+def _cold_requests(fresh_request_state):
+    """Every records test starts its requests cold (tests/conftest.py)."""
     yield
-    request_started.disconnect(forget, app)
 
 
 @cache
