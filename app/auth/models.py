@@ -133,6 +133,25 @@ class OneTimeCode(db.Model):
         return f"<OneTimeCode {self.purpose} user={self.user_id}>"
 
 
+_SIGNED_IN_USER = None
+
+
+def _signed_in_user_statement():
+    """Built once: every request runs it. The unit comes in the same row; the grants are left
+    for whoever needs them as objects (``permissions`` reads role and path as plain rows)."""
+    global _SIGNED_IN_USER
+    if _SIGNED_IN_USER is None:
+        from sqlalchemy import bindparam, select
+        from sqlalchemy.orm import lazyload
+
+        _SIGNED_IN_USER = (select(User).where(User.id == bindparam("user_id"))
+                           .options(lazyload(User.grants)))
+    return _SIGNED_IN_USER
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if not user_id.isdigit():
+        return None
+    return db.session.execute(_signed_in_user_statement(),
+                              {"user_id": int(user_id)}).scalar_one_or_none()

@@ -7,8 +7,10 @@ filtered in SQL and never in Python.
 
 from __future__ import annotations
 
+import functools
+
 from flask import abort, g, has_request_context
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, bindparam, false, or_, select
 
 from app.extensions import db
 
@@ -36,21 +38,39 @@ GRANTABLE_ROLES: dict[str, frozenset[str]] = {
 }
 
 
+@functools.cache
+def _role_paths_statement():
+    from app.auth.models import RoleGrant
+    from app.orgs.models import Unit
+
+    return (select(RoleGrant.role, Unit.path).join(Unit, Unit.id == RoleGrant.unit_id)
+            .where(RoleGrant.user_id == bindparam("user_id")))
+
+
+def _role_paths(user) -> tuple[tuple[str, str], ...]:
+    """(role, unit path) of each of ``user``'s grants: from the grants already loaded as
+    objects, else one plain query (cheaper than loading them; every page's menu asks)."""
+    if "grants" in user.__dict__:
+        return tuple((grant.role, grant.unit.path) for grant in user.grants)
+    rows = db.session.execute(_role_paths_statement(), {"user_id": user.id})
+    return tuple((role, path) for role, path in rows)
+
+
 def _grant_paths(user, action: str) -> tuple[str, ...]:
     """Paths of the units where ``user`` holds a role allowing ``action`` (cached per request)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ()
     roles = ACTION_ROLES[action]
-    cache = None
-    if has_request_context():
-        cache = g.setdefault("_grant_paths", {})
-        key = (user.id, action)
-        if key in cache:
-            return cache[key]
-    paths = tuple(sorted({grant.unit.path for grant in user.grants if grant.role in roles}))
-    if cache is not None:
-        cache[(user.id, action)] = paths
-    return paths
+    if not has_request_context():
+        return tuple(sorted({path for role, path in _role_paths(user) if role in roles}))
+    cache = g.setdefault("_grant_paths", {})
+    key = (user.id, action)
+    if key not in cache:
+        held = cache.get((user.id, None))
+        if held is None:
+            held = cache[(user.id, None)] = _role_paths(user)
+        cache[key] = tuple(sorted({path for role, path in held if role in roles}))
+    return cache[key]
 
 
 def scope_paths(user, action: str) -> tuple[str, ...]:

@@ -267,15 +267,24 @@ def find_published(course_slug: str) -> tuple[Course, CourseVersion] | None:
     return (row[0], row[1]) if row else None
 
 
-def find_published_lesson(course_slug: str, lesson_slug: str):
-    """(Course, CourseVersion, Lesson) of the current published version, in one query."""
-    stmt = (select(Course, CourseVersion, Lesson)
+@functools.cache
+def _published_lesson_statement():
+    """Built once with bound parameters: the reader runs it on every lesson page, and building
+    the statement anew cost about as much as running it."""
+    from sqlalchemy import bindparam
+
+    return (select(Course, CourseVersion, Lesson)
             .join(CourseVersion, CourseVersion.course_id == Course.id)
             .join(Lesson, Lesson.version_id == CourseVersion.id)
-            .where(Course.slug == course_slug, Course.is_archived.is_(False),
-                   Lesson.slug == lesson_slug,
+            .where(Course.slug == bindparam("course_slug"), Course.is_archived.is_(False),
+                   Lesson.slug == bindparam("lesson_slug"),
                    CourseVersion.number == _latest_published_number(Course.id)))
-    row = db.session.execute(stmt).first()
+
+
+def find_published_lesson(course_slug: str, lesson_slug: str):
+    """(Course, CourseVersion, Lesson) of the current published version, in one query."""
+    row = db.session.execute(_published_lesson_statement(),
+                             {"course_slug": course_slug, "lesson_slug": lesson_slug}).first()
     return (row[0], row[1], row[2]) if row else None
 
 
@@ -288,26 +297,37 @@ class LessonState:
     is_done: bool
 
 
-def lesson_states(version: CourseVersion, user) -> list[LessonState]:
-    """The version's lessons in order with the user's done marks, in one query."""
+@functools.cache
+def _lesson_states_statements():
+    """(without marks, with the user's marks), built once with bound parameters."""
+    from sqlalchemy import bindparam
+
     from app.courses.models import LessonProgress
 
+    columns = (Lesson.position, Lesson.slug, Lesson.title, Lesson.est_minutes)
+    lessons = (select(*columns).where(Lesson.version_id == bindparam("version_id"))
+               .order_by(Lesson.position))
+    with_marks = (select(*columns, LessonProgress.id)
+                  .outerjoin(LessonProgress,
+                             (LessonProgress.user_id == bindparam("user_id"))
+                             & (LessonProgress.course_id == bindparam("course_id"))
+                             & (LessonProgress.lesson_slug == Lesson.slug))
+                  .where(Lesson.version_id == bindparam("version_id"))
+                  .order_by(Lesson.position))
+    return lessons, with_marks
+
+
+def lesson_states(version: CourseVersion, user) -> list[LessonState]:
+    """The version's lessons in order with the user's done marks, in one query."""
+    lessons, with_marks = _lesson_states_statements()
     user_id = user.id if getattr(user, "is_authenticated", False) else None
     if user_id is None:  # no marks to read: joining on "user_id IS NULL" scans the course's
         # progress rows on SQLite (the course_id index), once per lesson
-        stmt = (select(Lesson.position, Lesson.slug, Lesson.title, Lesson.est_minutes)
-                .where(Lesson.version_id == version.id).order_by(Lesson.position))
-        return [LessonState(p, s, t, m, False) for p, s, t, m in db.session.execute(stmt)]
-    stmt = (select(Lesson.position, Lesson.slug, Lesson.title, Lesson.est_minutes,
-                   LessonProgress.id)
-            .outerjoin(LessonProgress,
-                       (LessonProgress.user_id == user_id)
-                       & (LessonProgress.course_id == version.course_id)
-                       & (LessonProgress.lesson_slug == Lesson.slug))
-            .where(Lesson.version_id == version.id)
-            .order_by(Lesson.position))
-    return [LessonState(p, s, t, m, done is not None)
-            for p, s, t, m, done in db.session.execute(stmt)]
+        return [LessonState(p, s, t, m, False)
+                for p, s, t, m in db.session.execute(lessons, {"version_id": version.id})]
+    rows = db.session.execute(with_marks, {"version_id": version.id, "user_id": user_id,
+                                           "course_id": version.course_id})
+    return [LessonState(p, s, t, m, done is not None) for p, s, t, m, done in rows]
 
 
 def percent_done(states: list[LessonState]) -> int:
