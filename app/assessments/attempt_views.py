@@ -188,24 +188,26 @@ def _after_save(attempt: Attempt, page: int, go: str) -> str:
 @blueprint.post("/attempts/<int:attempt_id>/answer")
 @login_required
 def autosave(attempt_id: int):
-    """With JavaScript: save one question's answer as soon as it changes (JSON reply)."""
-    attempt = _own_attempt(attempt_id)
+    """With JavaScript: save one question's answer as soon as it changes (JSON reply).
+
+    The hottest request of a test: the attempt is not loaded, only its state and the one
+    question answered (attempts.autosave_answer)."""
     position = request.form.get("position", type=int)
-    item = next((i for i in attempt.items if i.position == position), None)
-    if item is None:
-        return jsonify(ok=False, message=_("Câu hỏi này không có trong bài làm.")), 400
     try:
-        response = attempts.parse_response(item.snapshot, item.position, request.form)
-        attempts.save_answer(attempt, item.position, response)
+        if not attempts.autosave_answer(attempt_id, current_user.id, position, request.form):
+            abort(404)
+    except LookupError:
+        db.session.rollback()
+        return jsonify(ok=False, message=_("Câu hỏi này không có trong bài làm.")), 400
     except ValueError as exc:
         db.session.rollback()
         return jsonify(ok=False, message=_("Câu %(n)d: %(reason)s", n=position, reason=exc)), 400
     except attempts.AttemptClosed as exc:
         db.session.rollback()
-        attempts.finish_if_expired(attempt)
+        attempts.finish_if_expired(_own_attempt(attempt_id))
         db.session.commit()
         return jsonify(ok=False, message=exc.message,
-                       next=url_for("attempts.result", attempt_id=attempt.id)), 409
+                       next=url_for("attempts.result", attempt_id=attempt_id)), 409
     db.session.commit()
     return jsonify(ok=True, message=_("Đã lưu lúc %(time)s", time=format_datetime(None, "HH:mm:ss")))
 

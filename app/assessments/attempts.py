@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, null, or_, select, update
+from sqlalchemy import JSON, DateTime, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.assessments import scoring
@@ -251,6 +251,37 @@ def _closed_reason(status: str, deadline: datetime | None, now: datetime) -> str
     return None
 
 
+# Built once: the autosave runs them on every answer a learner changes. The guarded UPDATE
+# counts a response only while the attempt is open and in time, whatever was read before.
+_attempts, _items = Attempt.__table__, AttemptItem.__table__
+_SAVE_RESPONSE = (
+    update(_items)
+    .where(_items.c.attempt_id == bindparam("attempt"), _items.c.position == bindparam("at"),
+           exists().where(_attempts.c.id == bindparam("attempt"), _attempts.c.status == "open",
+                          or_(_attempts.c.deadline_at.is_(None),
+                              _attempts.c.deadline_at > bindparam("now"))))
+    # none_as_null: a blank answer is SQL NULL, not the JSON text 'null'.
+    .values(response=bindparam("new_response", type_=JSON(none_as_null=True)),
+            answered_at=bindparam("saved_at", type_=DateTime(timezone=True))))
+# The owner's attempt with its row lock (PostgreSQL; a submission waits for this save or
+# this save for the submission) and the snapshot of the one question answered.
+_ANSWER_TARGET = (
+    select(_attempts.c.status, _attempts.c.deadline_at, _items.c.snapshot)
+    .select_from(_attempts.outerjoin(_items, (_items.c.attempt_id == _attempts.c.id)
+                                     & (_items.c.position == bindparam("at"))))
+    .where(_attempts.c.id == bindparam("attempt"), _attempts.c.user_id == bindparam("owner"))
+    .with_for_update(of=_attempts))
+MAX_POSITION = 10_000  # beyond any attempt; keeps a forged number inside the column's range
+
+
+def _store_response(attempt_id: int, position: int, response: dict | None, now: datetime) -> None:
+    result = db.session.execute(_SAVE_RESPONSE, {
+        "attempt": attempt_id, "at": position, "now": now, "new_response": response,
+        "saved_at": now})
+    if result.rowcount != 1:  # submitted or out of time since the check
+        raise AttemptClosed(_("Bài làm đã nộp hoặc đã hết giờ; câu trả lời này không được tính."))
+
+
 def save_answers(attempt: Attempt, responses: Mapping[int, dict | None],
                  *, now: datetime | None = None) -> None:
     """Store responses by position, all or none, while the attempt is open and in time.
@@ -269,21 +300,39 @@ def save_answers(attempt: Attempt, responses: Mapping[int, dict | None],
     unknown = set(responses) - positions
     if unknown:
         raise LookupError(f"no position {sorted(unknown)} in attempt {attempt.id}")
-    still_open = exists().where(
-        Attempt.id == attempt.id, Attempt.status == "open",
-        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at > now))
     for position, response in sorted(responses.items()):
-        result = db.session.execute(
-            update(AttemptItem)
-            .where(and_(AttemptItem.attempt_id == attempt.id, AttemptItem.position == position,
-                        still_open))
-            .values(response=null() if response is None else response, answered_at=now)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # submitted or out of time since the check above
-            raise AttemptClosed(_("Bài làm đã nộp hoặc đã hết giờ; câu trả lời này không được tính."))
+        _store_response(attempt.id, position, response, now)
     for item in attempt.items:
         if item.position in responses:
             db.session.expire(item)
+
+
+def autosave_answer(attempt_id: int, user_id: int, position: int | None, values: FormValues,
+                    *, now: datetime | None = None) -> bool:
+    """The autosave of one question from its form fields, in two statements and without
+    loading the attempt: the locked state with the one snapshot, then the guarded UPDATE.
+
+    Returns False when ``attempt_id`` is not one of the user's attempts.
+    :raise LookupError: no question at ``position``.
+    :raise ValueError: the answer does not fit its question (a Vietnamese reason).
+    :raise AttemptClosed: submitted already, or past the deadline.
+    """
+    now = now or utcnow()
+    if position is not None and not 0 < position <= MAX_POSITION:
+        position = None
+    found = db.session.execute(_ANSWER_TARGET, {
+        "attempt": attempt_id, "owner": user_id, "at": position}).first()
+    if found is None:
+        return False
+    status, deadline, snapshot = found
+    if snapshot is None:
+        raise LookupError(f"no position {position} in attempt {attempt_id}")
+    response = parse_response(snapshot, position, values)
+    reason = _closed_reason(status, deadline, now)
+    if reason:
+        raise AttemptClosed(reason)
+    _store_response(attempt_id, position, response, now)
+    return True
 
 
 def save_answer(attempt: Attempt, position: int, response: dict | None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from app.assessments import attempts
@@ -133,7 +134,18 @@ def test_concurrent_start_requests_double_click(app):
     assert db.session.scalar(select(func.count(Attempt.id))) == 1
 
 
-def test_a_save_racing_the_submission_is_counted_entirely_or_not_at_all(app):
+def _save_numerical_key(attempt: Attempt, autosave: bool) -> None:
+    if autosave:  # the view's path: ids and form fields, no attempt loaded
+        from werkzeug.datastructures import MultiDict
+
+        assert attempts.autosave_answer(attempt.id, attempt.user_id, 6,
+                                        MultiDict({"q6": "1234,5"}))
+    else:
+        attempts.save_answer(attempt, 6, {"text": "1234,5"})
+
+
+@pytest.mark.parametrize("autosave", [False, True], ids=["save_answer", "autosave_answer"])
+def test_a_save_racing_the_submission_is_counted_entirely_or_not_at_all(app, autosave):
     world = build_world()
     attempt_id = prepared_attempt(world)
 
@@ -144,7 +156,7 @@ def test_a_save_racing_the_submission_is_counted_entirely_or_not_at_all(app):
             db.session.commit()
             return "submitted"
         try:
-            attempts.save_answer(attempt, 6, {"text": "1234,5"})  # the numerical key
+            _save_numerical_key(attempt, autosave)  # the numerical key
             db.session.commit()
             return "saved"
         except attempts.AttemptClosed:

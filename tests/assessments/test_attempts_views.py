@@ -202,10 +202,41 @@ def test_autosave_answers_json_and_refuses_nonsense(client, world):
     bad = client.post(f"/attempts/{attempt.id}/answer",
                       data={"position": str(tf.position), f"q{tf.position}": "có"})
     assert bad.status_code == 400 and "Đúng hoặc Sai" in bad.json["message"]
-    missing = client.post(f"/attempts/{attempt.id}/answer", data={"position": "77"})
-    assert missing.status_code == 400 and missing.json["ok"] is False
+    for position in ("77", "0", "-3", "99999999999999999999", "một"):  # none fits a column
+        missing = client.post(f"/attempts/{attempt.id}/answer", data={"position": position})
+        assert missing.status_code == 400 and missing.json["ok"] is False, position
     db.session.expire_all()
     assert db.session.get(AttemptItem, tf.id).response == {"choice": "false"}
+
+
+def test_a_blank_autosave_clears_the_answer_to_sql_null(client, world):
+    login(client, world.learner)
+    attempt = start(client)
+    tf = by_key(attempt, "q-tf")
+    url, field = f"/attempts/{attempt.id}/answer", f"q{tf.position}"
+    client.post(url, data={"position": str(tf.position), field: "true"})
+    cleared = client.post(url, data={"position": str(tf.position), field: ""})
+    assert cleared.status_code == 200 and cleared.json["ok"] is True
+    # SQL NULL, not the JSON text 'null': "unanswered" queries look for IS NULL.
+    assert db.session.scalar(select(func.count(AttemptItem.id)).where(
+        AttemptItem.id == tf.id, AttemptItem.response.is_(None))) == 1
+
+
+def test_autosave_sends_two_statements_of_its_own(client, world):
+    """The hottest request of a test: the locked state with the one snapshot, the UPDATE
+    (the rest is the signed-in user, counted with every page)."""
+    from tests.querycount import count_queries, forget_request_state
+
+    login(client, world.learner)
+    attempt = start(client)
+    for position in (1, 2):
+        forget_request_state()
+        with count_queries() as statements:
+            saved = client.post(f"/attempts/{attempt.id}/answer",
+                                data={"position": str(position), f"q{position}": "0"})
+        assert saved.status_code == 200, saved.json
+        ours = [s for s in statements if "attempt" in s.lower()]
+        assert len(ours) == 2, ours
 
 
 def test_autosave_after_the_deadline_is_refused_and_the_attempt_closes(client, app):
