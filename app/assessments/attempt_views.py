@@ -231,19 +231,20 @@ def confirm_submit(attempt_id: int):
 @login_required
 def submit(attempt_id: int):
     """Idempotent: a second click, a replay or another tab lands on the same result."""
-    attempt = _own_attempt(attempt_id)
-    if attempts.submit(attempt):
+    submitted = attempts.submit_own(attempt_id, current_user.id)
+    if submitted is None:
+        _own_attempt(attempt_id)  # a repeat of one's own submission; anyone else's: 404
+    else:
         flash(_("Đã nộp bài."), "success")
-        _congratulate_if_completed(attempt)
+        _congratulate_if_completed(submitted.record)
     db.session.commit()
-    return redirect(url_for("attempts.result", attempt_id=attempt.id))
+    return redirect(url_for("attempts.result", attempt_id=attempt_id))
 
 
-def _congratulate_if_completed(attempt: Attempt) -> None:
+def _congratulate_if_completed(record) -> None:
     """A passing submission that completed the course links to the new certificate."""
-    from app.records.rules import created_now, find_record
+    from app.records.rules import created_now
 
-    record = find_record(attempt.user_id, attempt.assessment.course_id)
     if created_now(record):
         flash(Markup('{} <a href="{}">{}</a>').format(
             _("Chúc mừng! Bạn đã hoàn thành khóa học “%(title)s”.", title=record.course_title),

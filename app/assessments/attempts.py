@@ -19,6 +19,7 @@ import math
 import random
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,15 +27,27 @@ from typing import Any, Protocol
 
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import JSON, DateTime, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from app.assessments import scoring
-from app.assessments.mastery import update_mastery
+from app.assessments.mastery import fold_attempt
 from app.assessments.models import Assessment, Attempt, AttemptItem, Question
 from app.extensions import db
 from app.models_base import utcnow
-from app.records.rules import on_attempt_passed
+from app.records import rules
+from app.records.models import CompletionRecord
 from app.text import nfc
 
 PAGE_SIZE = 5
@@ -409,25 +422,105 @@ def parse_responses(items: Iterable[AttemptItem], values: FormValues) -> dict[in
 
 # --- Submitting and scoring -------------------------------------------------------------
 
-def submit(attempt: Attempt, *, now: datetime | None = None) -> bool:
-    """Close and score the attempt. True for the one call that did it; False for repeats."""
+# Built once: every submission runs them. The close is the guarded UPDATE that picks the one
+# winner; it returns what scoring needs (and the course, for the completion rule).
+_assessments = Assessment.__table__
+_CLOSE = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt"), _attempts.c.user_id == bindparam("owner"),
+           _attempts.c.status == "open")
+    .values(status="submitted", open_marker=None,
+            submitted_at=bindparam("closed_at", type_=DateTime(timezone=True)))
+    .returning(_attempts.c.deadline_at, _attempts.c.pass_percent,
+               select(_assessments.c.course_id)
+               .where(_assessments.c.id == _attempts.c.assessment_id).scalar_subquery()))
+_ITEMS_TO_SCORE = (
+    select(_items.c.id, _items.c.competency_code, _items.c.snapshot, _items.c.response,
+           _items.c.answered_at)
+    .where(_items.c.attempt_id == bindparam("attempt")).order_by(_items.c.position))
+_SCORE = (
+    update(_attempts).where(_attempts.c.id == bindparam("attempt"))
+    .values(score_percent=bindparam("total", type_=Float),
+            is_passed=bindparam("passed", type_=Boolean),
+            competency_scores=bindparam("per_competency", type_=JSON)))
+_MARK = (update(_items).where(_items.c.id == bindparam("item"))
+         .values(correct=bindparam("mark", type_=Float)))
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submission this call won: whether it passed, and the completion record that stands
+    for the course when it did (made now, or found)."""
+
+    passed: bool
+    record: CompletionRecord | None = None
+
+
+def submit_own(attempt_id: int, user_id: int, *, now: datetime | None = None) -> Submitted | None:
+    """Close and score the user's open attempt ``attempt_id``: None when there is none (it
+    was submitted already, by this call's twin, or it is not the user's).
+
+    Read-only data comes as Core rows and writes are prebuilt statements: five statements,
+    plus the completion rule's when the attempt passed. The items are read after the close,
+    which holds the attempt's row lock (PostgreSQL; the write lock on SQLite): a save that
+    got in first is scored, one that comes later finds the attempt submitted.
+    """
     now = now or utcnow()
     db.session.flush()
-    result = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "open")
-        .values(status="submitted", open_marker=None, submitted_at=now)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(attempt)
-    if result.rowcount != 1:
-        return False  # another request won; it scored the attempt
-    # Re-read the answers now that no save can slip in (row lock on PostgreSQL, write lock
-    # on SQLite): this request may have loaded them before a last autosave landed.
-    db.session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-                       .execution_options(populate_existing=True)).all()
-    score(attempt)
-    update_mastery(attempt)
-    on_attempt_passed(attempt)  # a pass may complete the course: its record, same transaction
-    return True
+    closed = db.session.execute(_CLOSE, {"attempt": attempt_id, "owner": user_id,
+                                         "closed_at": now}).first()
+    if closed is None:
+        return None
+    deadline, pass_percent, course_id = closed
+    items = db.session.execute(_ITEMS_TO_SCORE, {"attempt": attempt_id}).all()
+    deadline = as_utc(deadline)
+    marks = [_mark(item.snapshot, item.response, item.answered_at, deadline) for item in items]
+    total, per_competency = scoring.score_attempt(
+        [(item.competency_code, mark) for item, mark in zip(items, marks, strict=True)])
+    passed = scoring.is_passed(total, pass_percent)
+    scores = {code: round(p, 2) for code, p in sorted(per_competency.items())}
+    db.session.execute(_SCORE, {"attempt": attempt_id, "total": round(total, 2),
+                                "passed": passed, "per_competency": scores})
+    if items:
+        db.session.execute(_MARK, [{"item": item.id, "mark": mark}
+                                   for item, mark in zip(items, marks, strict=True)])
+    _forget_loaded(attempt_id)
+    fold_attempt(user_id, attempt_id, passed, scores, Counter(i.competency_code for i in items),
+                 now)
+    if not passed:
+        return Submitted(False)
+    # A pass may complete the course: its record, in this transaction.
+    from app.auth.models import User
+    from app.courses.models import Course
+
+    record = rules.record_completion_if_due(db.session.get(User, user_id),
+                                            db.session.get(Course, course_id))
+    return Submitted(True, record)
+
+
+def _forget_loaded(attempt_id: int) -> None:
+    """The attempt and items this session may hold were written past the ORM: reload them
+    when next read (the completion rule reads attempts through the ORM)."""
+    for obj in list(db.session.identity_map.values()):
+        if (isinstance(obj, Attempt) and obj.__dict__.get("id") == attempt_id) or (
+                isinstance(obj, AttemptItem) and obj.__dict__.get("attempt_id") == attempt_id):
+            db.session.expire(obj)
+
+
+def submit(attempt: Attempt, *, now: datetime | None = None) -> bool:
+    """Close and score the attempt. True for the one call that did it; False for repeats."""
+    won = submit_own(attempt.id, attempt.user_id, now=now) is not None
+    db.session.expire(attempt)
+    return won
+
+
+def _mark(snapshot: Mapping[str, Any], response: dict | None, answered_at: datetime | None,
+          deadline: datetime | None) -> float:
+    """One item's correctness from its snapshot; an answer saved after the deadline is none."""
+    answered = as_utc(answered_at)
+    if deadline is not None and (answered is None or answered > deadline):
+        return 0.0
+    return scoring.score_item(snapshot.get("type"), snapshot.get("data") or {}, response)
 
 
 def score(attempt: Attempt) -> None:
@@ -435,10 +528,7 @@ def score(attempt: Attempt) -> None:
     deadline = as_utc(attempt.deadline_at)
     marks = []
     for item in attempt.items:
-        answered = as_utc(item.answered_at)
-        in_time = deadline is None or (answered is not None and answered <= deadline)
-        item.correct = (scoring.score_item(item.snapshot.get("type"), item.snapshot.get("data") or {},
-                                           item.response) if in_time else 0.0)
+        item.correct = _mark(item.snapshot, item.response, item.answered_at, deadline)
         marks.append((item.competency_code, item.correct))
     total, per_competency = scoring.score_attempt(marks)
     attempt.score_percent = round(total, 2)

@@ -14,13 +14,14 @@ A competency the learner has met in some submitted attempt without mastering it 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import yaml
 from flask import current_app
-from sqlalchemy import func, select, union
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, and_, case, func, not_, or_, select, union
 
 from app.assessments.models import (
     Attempt,
@@ -44,67 +45,66 @@ def is_mastered(percent: float, item_count: int, passed: bool) -> bool:
     return bool(passed) and item_count >= MASTERY_MIN_ITEMS and percent >= MASTERY_PERCENT
 
 
-def update_mastery(attempt: Attempt) -> list[CompetencyMastery]:
-    """Fold a just-scored attempt into the learner's mastery rows (one per competency).
+def fold_attempt(user_id: int, attempt_id: int, passed: bool, scores: Mapping[str, float],
+                 counts: Mapping[str, int], now: datetime) -> list[str]:
+    """Fold one scored attempt into the learner's mastery rows, one per competency it held
+    (``counts``: items per code; ``scores``: percent per code), in one statement.
 
-    Rows the learner does not have yet are written with their final values in one INSERT
-    (one SAVEPOINT for all), not inserted blank and updated one by one: a first submission
-    touches about six competencies, and that was 24 statements of the submit request."""
+    An upsert (INSERT … ON CONFLICT DO UPDATE, SQLite and PostgreSQL): a row the learner
+    does not have yet is written with its final values; an existing one, or one another
+    submission of the learner inserted meanwhile, gets the fold in SQL: the best percent
+    of the two, and mastery once shown is kept (its date and evidence too). Returns the
+    codes folded."""
+    rows = []
+    for code in sorted(counts):  # one order for every submission: no lock-order deadlock
+        percent = float(scores.get(code, 0.0))
+        mastered = is_mastered(percent, counts[code], passed)
+        rows.append({"user_id": user_id, "competency_code": code,
+                     "best_percent": max(0.0, percent), "is_mastered": mastered,
+                     "mastered_at": now if mastered else None,
+                     "evidence_attempt_id": attempt_id if mastered else None,
+                     "updated_at": now})
+    if rows:
+        db.session.execute(_upsert(db.session.get_bind().dialect.name), rows)
+    return [row["competency_code"] for row in rows]
+
+
+_UPSERTS: dict[str, Insert] = {}
+
+
+def _upsert(dialect: str) -> Insert:
+    """The mastery upsert for ``dialect``, built once."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = CompetencyMastery.__table__
+        upsert = insert(table)
+        new = upsert.excluded
+        gained = and_(not_(table.c.is_mastered), new.is_mastered)
+        statement = _UPSERTS[dialect] = upsert.on_conflict_do_update(
+            index_elements=[table.c.user_id, table.c.competency_code],
+            set_={"best_percent": case((new.best_percent > table.c.best_percent, new.best_percent),
+                                       else_=table.c.best_percent),
+                  "is_mastered": or_(table.c.is_mastered, new.is_mastered),
+                  "mastered_at": case((gained, new.mastered_at), else_=table.c.mastered_at),
+                  "evidence_attempt_id": case((gained, new.evidence_attempt_id),
+                                              else_=table.c.evidence_attempt_id),
+                  "updated_at": new.updated_at})
+    return statement
+
+
+def update_mastery(attempt: Attempt) -> list[str]:
+    """Fold a just-scored attempt (ORM object) into the learner's mastery rows; the codes."""
     counts = Counter(item.competency_code for item in attempt.items)
-    if not counts:
-        return []
-    rows = {row.competency_code: row for row in db.session.scalars(
-        select(CompetencyMastery).where(CompetencyMastery.user_id == attempt.user_id,
-                                        CompetencyMastery.competency_code.in_(counts)))}
-    now = utcnow()
-    fresh = [CompetencyMastery(user_id=attempt.user_id, competency_code=code, best_percent=0.0,
-                               is_mastered=False, mastered_at=None, evidence_attempt_id=None)
-             for code in sorted(counts) if code not in rows]
-    for row in fresh:
-        _fold(row, attempt, counts[row.competency_code], now)
-    if fresh:
-        try:
-            with db.session.begin_nested():
-                db.session.add_all(fresh)
-        except IntegrityError:
-            # Another submission of this learner inserted some of them first: fold into theirs.
-            fresh = []
-            for code in sorted(counts):
-                if code not in rows:
-                    rows[code] = _new_row(attempt.user_id, code)
-    rows.update({row.competency_code: row for row in fresh})
-    touched = []
-    for code, item_count in sorted(counts.items()):
-        row = rows[code]
-        if row not in fresh:
-            _fold(row, attempt, item_count, now)
-        touched.append(row)
-    db.session.flush()
-    return touched
-
-
-def _fold(row: CompetencyMastery, attempt: Attempt, item_count: int, now) -> None:
-    """One attempt's evidence for one competency: best percent so far; mastery is kept."""
-    percent = float((attempt.competency_scores or {}).get(row.competency_code, 0.0))
-    row.best_percent = max(row.best_percent or 0.0, percent)
-    if not row.is_mastered and is_mastered(percent, item_count, bool(attempt.is_passed)):
-        row.is_mastered = True
-        row.mastered_at = now
-        row.evidence_attempt_id = attempt.id
-    row.updated_at = now
-
-
-def _new_row(user_id: int, code: str) -> CompetencyMastery:
-    """Insert the row, or take the one another submission of this learner just inserted."""
-    row = CompetencyMastery(user_id=user_id, competency_code=code, best_percent=0.0,
-                            is_mastered=False)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        row = db.session.scalar(select(CompetencyMastery).where(
-            CompetencyMastery.user_id == user_id, CompetencyMastery.competency_code == code))
-    return row
+    codes = fold_attempt(attempt.user_id, attempt.id, bool(attempt.is_passed),
+                         attempt.competency_scores or {}, counts, utcnow())
+    for row in list(db.session.identity_map.values()):  # written past the ORM: reload them
+        if isinstance(row, CompetencyMastery) and row.__dict__.get("user_id") == attempt.user_id:
+            db.session.expire(row)
+    return codes
 
 
 # --- The learner's map ------------------------------------------------------------------

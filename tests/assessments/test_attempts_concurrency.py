@@ -172,3 +172,56 @@ def test_a_save_racing_the_submission_is_counted_entirely_or_not_at_all(app, aut
     else:  # the submission won: the late save left no trace
         assert numerical.response is None and numerical.correct == 0.0
         assert attempt.score_percent == round(200 / 6, 2)
+
+
+def test_an_autosave_waits_for_the_submission_that_holds_the_attempt(app, monkeypatch):
+    """While a submission has closed the attempt and is scoring what it read (not committed
+    yet), an autosave must wait for the attempt's row lock, never slip an answer in after
+    the items were read. Given a short lock_timeout, the autosave times out waiting."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the save cannot overlap the submission")
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+    from werkzeug.datastructures import MultiDict
+
+    world = build_world()
+    attempt_id, user_id = prepared_attempt(world), world.learner.id
+    scoring_started, finish = threading.Event(), threading.Event()
+    score_attempt = attempts.scoring.score_attempt
+
+    def paused(marks):
+        scoring_started.set()
+        assert finish.wait(timeout=20)
+        return score_attempt(marks)
+
+    monkeypatch.setattr(attempts.scoring, "score_attempt", paused)
+    errors: list = []
+
+    def submission() -> None:
+        with app.app_context():
+            try:
+                assert attempts.submit_own(attempt_id, user_id) is not None
+                db.session.commit()
+            except Exception as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=submission)
+    thread.start()
+    try:
+        assert scoring_started.wait(timeout=20)
+        with app.app_context():  # a session of its own, as another server's request
+            db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                attempts.autosave_answer(attempt_id, user_id, 6, MultiDict({"q6": "1234,5"}))
+            db.session.rollback()
+            db.session.remove()
+    finally:
+        finish.set()
+        thread.join(timeout=30)
+    assert not errors, errors
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status == "submitted" and attempt.items[5].response is None
+    assert attempt.score_percent == round(200 / 6, 2)

@@ -239,6 +239,29 @@ def test_autosave_sends_two_statements_of_its_own(client, world):
         assert len(ours) == 2, ours
 
 
+def test_a_submission_sends_five_statements_of_its_own_however_many_questions(client, world):
+    """Close (the one winner), read the items once, write the score, the marks (one
+    executemany) and the mastery (one upsert); the completion rule's own come on a pass."""
+    from app.courses.models import Course
+    from tests.querycount import count_queries, forget_request_state
+
+    course_id = world.course.id
+    login(client, world.learner)
+    counts = []
+    for extra in (0, 10):
+        for n in range(extra):
+            single(db.session.get(Course, course_id), f"extra-{n}")
+        db.session.commit()
+        attempt_id = start(client).id
+        forget_request_state()
+        with count_queries() as statements:
+            done = client.post(f"/attempts/{attempt_id}/submit")
+        assert done.status_code == 302
+        counts.append([s for s in statements if "attempt" in s.lower() or "mastery" in s.lower()])
+    assert [len(ours) for ours in counts] == [5, 5], counts
+    assert db.session.get(Attempt, attempt_id).status == "submitted"
+
+
 def test_autosave_after_the_deadline_is_refused_and_the_attempt_closes(client, app):
     world = build_world({"time_limit_minutes": 10})
     login(client, world.learner)
