@@ -6,6 +6,7 @@ role on a unit and, by the tree, on everything under it.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -133,25 +134,40 @@ class OneTimeCode(db.Model):
         return f"<OneTimeCode {self.purpose} user={self.user_id}>"
 
 
-_SIGNED_IN_USER = None
+# (role, unit path) pairs read with the signed-in user, kept on the instance for permissions.
+ROLE_PATHS_ATTRIBUTE = "_signed_in_role_paths"
 
 
+@functools.cache
 def _signed_in_user_statement():
-    """Built once: every request runs it. The unit comes in the same row; the grants are left
-    for whoever needs them as objects (``permissions`` reads role and path as plain rows)."""
-    global _SIGNED_IN_USER
-    if _SIGNED_IN_USER is None:
-        from sqlalchemy import bindparam, select
-        from sqlalchemy.orm import lazyload
+    """Built once: every signed-in request runs it. One row: the user, their unit (joined)
+    and their grants packed as "role path;role path" (the menu asks on every page; loading
+    the grants as objects cost half a millisecond)."""
+    from sqlalchemy import bindparam, func, select
+    from sqlalchemy.orm import lazyload
 
-        _SIGNED_IN_USER = (select(User).where(User.id == bindparam("user_id"))
-                           .options(lazyload(User.grants)))
-    return _SIGNED_IN_USER
+    from app.orgs.models import Unit
+
+    packed = (select(func.aggregate_strings(RoleGrant.role + " " + Unit.path, ";"))
+              .join(Unit, Unit.id == RoleGrant.unit_id)
+              .where(RoleGrant.user_id == User.id)
+              .correlate(User)
+              .scalar_subquery())
+    return (select(User, packed).where(User.id == bindparam("user_id"))
+            .options(lazyload(User.grants)))
+
+
+def unpack_role_paths(packed: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple(tuple(item.split(" ", 1)) for item in packed.split(";")) if packed else ()
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    return db.session.execute(_signed_in_user_statement(),
-                              {"user_id": int(user_id)}).scalar_one_or_none()
+    row = db.session.execute(_signed_in_user_statement(), {"user_id": int(user_id)}).first()
+    if row is None:
+        return None
+    user, packed = row
+    setattr(user, ROLE_PATHS_ATTRIBUTE, unpack_role_paths(packed))
+    return user

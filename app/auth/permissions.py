@@ -50,27 +50,41 @@ def _role_paths_statement():
 def _role_paths(user) -> tuple[tuple[str, str], ...]:
     """(role, unit path) of each of ``user``'s grants: from the grants already loaded as
     objects, else one plain query (cheaper than loading them; every page's menu asks)."""
+    from app.auth.models import ROLE_PATHS_ATTRIBUTE
+
     if "grants" in user.__dict__:
         return tuple((grant.role, grant.unit.path) for grant in user.grants)
+    if ROLE_PATHS_ATTRIBUTE in user.__dict__:  # read with the signed-in user (load_user)
+        return user.__dict__[ROLE_PATHS_ATTRIBUTE]
     rows = db.session.execute(_role_paths_statement(), {"user_id": user.id})
     return tuple((role, path) for role, path in rows)
 
 
+def _request_role_paths(user) -> tuple[tuple[str, str], ...]:
+    """``_role_paths`` read once per request (outside a request: every time)."""
+    if not has_request_context():
+        return _role_paths(user)
+    cache = g.setdefault("_grant_paths", {})
+    held = cache.get((user.id, None))
+    if held is None:
+        held = cache[(user.id, None)] = _role_paths(user)
+    return held
+
+
 def _grant_paths(user, action: str) -> tuple[str, ...]:
-    """Paths of the units where ``user`` holds a role allowing ``action`` (cached per request)."""
+    """Paths of the units where ``user`` holds a role allowing ``action``."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ()
     roles = ACTION_ROLES[action]
-    if not has_request_context():
-        return tuple(sorted({path for role, path in _role_paths(user) if role in roles}))
-    cache = g.setdefault("_grant_paths", {})
-    key = (user.id, action)
-    if key not in cache:
-        held = cache.get((user.id, None))
-        if held is None:
-            held = cache[(user.id, None)] = _role_paths(user)
-        cache[key] = tuple(sorted({path for role, path in held if role in roles}))
-    return cache[key]
+    return tuple(sorted({path for role, path in _request_role_paths(user) if role in roles}))
+
+
+def held_roles(user) -> frozenset[str]:
+    """The roles ``user`` holds anywhere: all the site's menu depends on (``can`` without a
+    unit asks only whether some grant allows the action)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return frozenset(role for role, _path in _request_role_paths(user))
 
 
 def scope_paths(user, action: str) -> tuple[str, ...]:

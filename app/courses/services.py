@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -328,6 +329,65 @@ def lesson_states(version: CourseVersion, user) -> list[LessonState]:
     rows = db.session.execute(with_marks, {"version_id": version.id, "user_id": user_id,
                                            "course_id": version.course_id})
     return [LessonState(p, s, t, m, done is not None) for p, s, t, m, done in rows]
+
+
+@dataclass(frozen=True)
+class ReaderLesson:
+    """What the lesson page shows, as plain values: no ORM objects (the version's JSON
+    columns alone cost more to decode than the page's own data)."""
+
+    course_slug: str
+    version_id: int
+    version_title: str
+    published_at: datetime | None
+    position: int
+    slug: str
+    title: str
+    est_minutes: int
+    body_html: str
+    html_hash: str
+    states: list[LessonState]
+
+
+@functools.cache
+def _reader_statement(with_marks: bool):
+    """Every lesson of the course's current published version in order, the asked lesson's
+    body on its own row, and (``with_marks``) the reader's done marks: the whole lesson page
+    in one statement, built once."""
+    from sqlalchemy import bindparam, case, literal
+
+    from app.courses.models import LessonProgress
+
+    asked = Lesson.slug == bindparam("lesson_slug")
+    done = LessonProgress.id if with_marks else literal(None)
+    stmt = (select(Course.slug, CourseVersion.id, CourseVersion.title, CourseVersion.published_at,
+                   Lesson.position, Lesson.slug, Lesson.title, Lesson.est_minutes,
+                   case((asked, Lesson.body_html)), case((asked, Lesson.html_hash)), done)
+            .join(CourseVersion, CourseVersion.course_id == Course.id)
+            .join(Lesson, Lesson.version_id == CourseVersion.id))
+    if with_marks:
+        stmt = stmt.outerjoin(LessonProgress,
+                              (LessonProgress.user_id == bindparam("user_id"))
+                              & (LessonProgress.course_id == Course.id)
+                              & (LessonProgress.lesson_slug == Lesson.slug))
+    return (stmt.where(Course.slug == bindparam("course_slug"), Course.is_archived.is_(False),
+                       CourseVersion.number == _latest_published_number(Course.id))
+            .order_by(Lesson.position))
+
+
+def reader_lesson(course_slug: str, lesson_slug: str, user) -> ReaderLesson | None:
+    """The lesson page of the current published version for ``user`` (a visitor too), or
+    None when the course or the lesson is not published."""
+    user_id = user.id if getattr(user, "is_authenticated", False) else None
+    params = {"course_slug": course_slug, "lesson_slug": lesson_slug}
+    if user_id is not None:
+        params["user_id"] = user_id
+    rows = db.session.execute(_reader_statement(user_id is not None), params).all()
+    found = next((row for row in rows if row[5] == lesson_slug), None)
+    if found is None:
+        return None
+    states = [LessonState(row[4], row[5], row[6], row[7], row[10] is not None) for row in rows]
+    return ReaderLesson(*found[:10], states)
 
 
 def percent_done(states: list[LessonState]) -> int:

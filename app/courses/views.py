@@ -25,6 +25,7 @@ from markupsafe import Markup
 from app.courses import services
 from app.extensions import db
 from app.labels import topic_label
+from app.main.rendered import page_key, render_shared
 from app.records.rules import created_now, record_completion_if_due
 
 blueprint = Blueprint("courses", __name__, template_folder="templates")
@@ -68,24 +69,25 @@ def _assessment_status(course):
 
 @blueprint.get("/courses/<slug>/lessons/<lesson_slug>")
 def lesson(slug: str, lesson_slug: str):
-    found = services.find_published_lesson(slug, lesson_slug)
-    if found is None:
+    page = services.reader_lesson(slug, lesson_slug, current_user)
+    if page is None:
         abort(404)
-    course, version, lesson = found
-    states = services.lesson_states(version, current_user)
-    etag = _lesson_etag(lesson.html_hash, states)
+    states = page.states
+    etag = _lesson_etag(page.html_hash, states)
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
     else:
-        index = next(i for i, s in enumerate(states) if s.slug == lesson.slug)
-        response = current_app.make_response(render_template(
-            "courses/lesson.html", course=course, version=version, lesson=lesson,
-            states=states, state=states[index], percent=services.percent_done(states),
-            previous=states[index - 1] if index > 0 else None,
+        index = next(i for i, s in enumerate(states) if s.slug == page.slug)
+        # The same for everyone with the same done mark (and menu, language): rendered once.
+        key = page_key(page.version_id, page.html_hash, page.version_title, page.title,
+                       page.est_minutes, tuple(s.slug for s in states), states[index].is_done)
+        response = current_app.make_response(render_shared(
+            key, "courses/lesson.html", page=page, state=states[index],
+            number=index + 1, previous=states[index - 1] if index > 0 else None,
             following=states[index + 1] if index + 1 < len(states) else None))
     response.set_etag(etag)
-    if version.published_at is not None:
-        response.last_modified = version.published_at
+    if page.published_at is not None:
+        response.last_modified = page.published_at
     # Personal (done marks), so only the browser may keep it, and must ask again each time.
     response.cache_control.private = True
     response.cache_control.no_cache = True

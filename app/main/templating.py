@@ -28,6 +28,9 @@ def request_translations():
 
 
 def register(app: Flask) -> None:
+    from app.main import rendered
+
+    rendered.init_app(app)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),

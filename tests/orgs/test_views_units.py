@@ -231,8 +231,9 @@ class TestQueryCount:
         db.session.commit()
         big, text = self._measure(client, auth, units, officer, members=100)
         assert "Tổ con 19" in text and "Trang 1 / 3" in text
-        # user + grants, unit, breadcrumb, children with counts, members, their grants, total
-        assert big == small == 8
+        # user with their grants, unit, breadcrumb, children with counts, members, their
+        # grants, total
+        assert big == small == 7
 
     def test_top_units_page_query_count(self, app, client, auth):
         units = build_tree(extra_children=10)
@@ -241,7 +242,7 @@ class TestQueryCount:
         client.get("/units/")
         with count_queries() as statements:
             assert client.get("/units/").status_code == 200
-        assert len(statements) == 4, statements  # user + grants, top units, their counts
+        assert len(statements) == 3, statements  # user with grants, top units, their counts
 
 
 class TestPersonPage:
