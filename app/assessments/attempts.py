@@ -491,11 +491,8 @@ def submit_own(attempt_id: int, user_id: int, *, now: datetime | None = None) ->
         return Submitted(False)
     # A pass may complete the course: its record, in this transaction.
     from app.auth.models import User
-    from app.courses.models import Course
 
-    record = rules.record_completion_if_due(db.session.get(User, user_id),
-                                            db.session.get(Course, course_id))
-    return Submitted(True, record)
+    return Submitted(True, rules.record_completion_if_due(db.session.get(User, user_id), course_id))
 
 
 def _forget_loaded(attempt_id: int) -> None:

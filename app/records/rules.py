@@ -135,18 +135,20 @@ def serialize_per_learner(user_id: int) -> None:
                            .with_for_update(key_share=True))
 
 
-def record_completion_if_due(user, course: Course, *, attempt: Attempt | None = None
+def record_completion_if_due(user, course: Course | int, *, attempt: Attempt | None = None
                              ) -> CompletionRecord | None:
-    """The learner's record for ``course`` when the rule holds (created now if needed), else
-    None. ``attempt`` is the submission that just passed, if that is what triggered us."""
+    """The learner's record for ``course`` (the course or its id: a submission knows only
+    the id) when the rule holds (created now if needed), else None. ``attempt`` is the
+    submission that just passed, if that is what triggered us."""
+    course_id = course if isinstance(course, int) else course.id
     serialize_per_learner(user.id)
-    existing = find_record(user.id, course.id)
+    existing = find_record(user.id, course_id)
     if existing is not None:
         return existing
-    version = published_version(course.id)
+    version = published_version(course_id)
     if version is None or not lessons_done(user, version):
         return None
-    assessment = course_assessment(course.id)
+    assessment = course_assessment(course_id)
     best = None
     if assessment is not None:
         if attempt is not None:
@@ -155,7 +157,7 @@ def record_completion_if_due(user, course: Course, *, attempt: Attempt | None = 
         if best is None:
             return None
     return create_record(CompletionRecord(
-        user_id=user.id, course_id=course.id, course_version_id=version.id,
+        user_id=user.id, course_id=course_id, course_version_id=version.id,
         completed_at=utcnow(), score_percent=best.score_percent if best else None,
         competencies=demonstrated_competencies(user, assessment, version),
         source="online", issuing_unit_id=user.unit_id,
