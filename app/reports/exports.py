@@ -3,7 +3,8 @@ kinds every report is made of (per-unit progress, per-member status) on any as-o
 
 Both writers hold one row at a time: CSV is a generator of text chunks; XLSX goes through an
 openpyxl *write-only* workbook into a temporary file that is then streamed in blocks. So a
-province-wide member list costs the same memory as a commune's.
+province-wide member list costs the same memory as a commune's. Today's member list in CSV
+skips the writer: its lines come whole, a unit at a time (from PostgreSQL itself there).
 """
 
 from __future__ import annotations
@@ -24,7 +25,22 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import String, bindparam, func, or_, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from app.audit import AuditLog, record_audit
 from app.auth.models import AUDIENCES, User
@@ -83,8 +99,8 @@ class Sheet:
     columns: Sequence[ExportColumn]
     rows: Iterable[Sequence]
     heading: Sequence[tuple[str, object]] = field(default_factory=tuple)
-    # True when the rows already hold the CSV text of every cell (written as they are).
-    as_text: bool = False
+    # True when ``rows`` are chunks of finished CSV text (whole lines), written as they are.
+    csv_text: bool = False
 
 
 def safe_text(value: str) -> str:
@@ -140,16 +156,8 @@ def csv_chunks(sheet: Sheet) -> Iterator[str]:
         writer.writerow([])
     writer.writerow([str(column.label) for column in sheet.columns])
     yield "\ufeff" + _drain(buffer)
-    if sheet.as_text:
-        batch: list[Sequence] = []
-        for row in sheet.rows:
-            batch.append(row)
-            if len(batch) == CSV_FLUSH_ROWS:
-                writer.writerows(batch)
-                batch.clear()
-                yield _drain(buffer)
-        writer.writerows(batch)
-        yield _drain(buffer)
+    if sheet.csv_text:
+        yield from sheet.rows
         return
     formatters = [CSV_FORMATTERS[column.kind] for column in sheet.columns]
     for index, row in enumerate(sheet.rows, start=1):
@@ -405,13 +413,12 @@ def member_count(program: TrainingProgram, as_of: date, within: Iterable[str] | 
     return db.session.scalar(select(func.count()).select_from(people)) or 0
 
 
-def member_rows(program: TrainingProgram, as_of: date, within: Iterable[str] | None,
-                as_text: bool = False) -> Iterator[tuple]:
+def member_rows(program: TrainingProgram, as_of: date, within: Iterable[str] | None
+                ) -> Iterator[tuple]:
     """Rows of the member export, one at a time (a server-side cursor on PostgreSQL): today's
-    from the program's member rows (one indexed scan), another day's from the history.
-    ``as_text``: cells as CSV text (today's rows only; others are formatted by the writer)."""
+    from the program's member rows (one indexed scan), another day's from the history."""
     if as_of == local_today():
-        return _member_rows_today(program, within, as_text)
+        return _member_rows_today(program, within)
     return _member_rows_on(program, as_of, within)
 
 
@@ -425,48 +432,219 @@ def dmy_to_date(day: str) -> date | None:
     return date(int(day[6:10]), int(day[3:5]), int(day[:2])) if day else None
 
 
-def _member_rows_today(program: TrainingProgram, within: Iterable[str] | None,
-                       as_text: bool) -> Iterator[tuple]:
-    """Today's rows from ``program_members`` (recounted first): no history, no records read.
-
-    Core rows (no ORM loading); the course days are stored as they are shown, so a CSV row
-    is built by tuple unpacking: this loop runs once per member of a province.
-    """
-    refresh_counts()
-    labels = _unit_labels(within, program)
-    if as_text:
-        labels = {key: tuple(safe_text(text) for text in value) for key, value in labels.items()}
-    yes, no = _("Có"), _("Không")
-    audiences = {code: audience_label(code) for code in AUDIENCES}
+def _unit_ids_in_order(program: TrainingProgram, within: Iterable[str] | None) -> list[int]:
+    """The units a member export covers, in tree order (by path): its rows come unit by unit."""
     roots = list(within) if within is not None else [program.scope_unit.path]
-    unit_ids = db.session.scalars(select(Unit.id).where(
-        or_(*(Unit.path.startswith(root) for root in roots))).order_by(Unit.path)).all()
-    # One small query per unit, in tree order, each sorted by name: the database never sorts
-    # the whole province (at a million members that sort alone took seconds).
-    # The completion day as text: parsing a million dates only to print them again cost
-    # seconds. SQLite hands back 'YYYY-MM-DD'; PostgreSQL a date, whose str() is the same.
-    stmt = (select(User.full_name, User.phone, User.audience, ProgramMember.course_days,
+    return list(db.session.scalars(select(Unit.id).where(
+        or_(*(Unit.path.startswith(root) for root in roots))).order_by(Unit.path)))
+
+
+def _today_statement(program: TrainingProgram):
+    """One unit's members today (``unit_id`` bound per unit), by name.
+
+    One small query per unit, in tree order, each sorted by name: the database never sorts
+    the whole province (at a million members that sort alone took seconds). The completion
+    day as text: parsing a million dates only to print them again cost seconds. SQLite hands
+    back 'YYYY-MM-DD'; PostgreSQL a date, whose str() is the same.
+    """
+    return (select(User.full_name, User.phone, User.audience, ProgramMember.course_days,
                    type_coerce(ProgramMember.completed_on, String))
             .join(User, User.id == ProgramMember.user_id)
             .where(ProgramMember.program_id == program.id,
                    ProgramMember.unit_id == bindparam("unit_id"))
             .order_by(User.full_name, User.id))
+
+
+def _member_rows_today(program: TrainingProgram, within: Iterable[str] | None
+                       ) -> Iterator[tuple]:
+    """Today's rows from ``program_members`` (recounted first), typed (dates as dates) for
+    XLSX: no history, no records read. CSV takes ``member_csv_today`` instead."""
+    refresh_counts()
+    labels = _unit_labels(within, program)
+    yes, no = _("Có"), _("Không")
+    audiences = {code: audience_label(code) for code in AUDIENCES}
+    stmt = _today_statement(program)
     conn = db.session.connection()
     blank = ("", "", "")
-    for unit_id in unit_ids:
+    for unit_id in _unit_ids_in_order(program, within):
         label = labels.get(unit_id, blank)
-        rows = conn.execute(stmt, {"unit_id": unit_id}).all()
-        if as_text:
-            for name, phone, audience, course_days, completed_on in rows:
-                yield (*label, safe_text(name), format_phone(phone),
-                       audiences.get(audience, audience), *course_days.split("|"),
-                       yes if completed_on else no, iso_to_dmy(str(completed_on or "")))
-        else:
-            for name, phone, audience, course_days, completed_on in rows:
-                yield (*label, name, format_phone(phone), audiences.get(audience, audience),
-                       *(dmy_to_date(day) for day in course_days.split("|")),
-                       yes if completed_on else no,
-                       date.fromisoformat(str(completed_on)) if completed_on else None)
+        for name, phone, audience, course_days, completed_on in conn.execute(
+                stmt, {"unit_id": unit_id}).all():
+            yield (*label, name, format_phone(phone), audiences.get(audience, audience),
+                   *(dmy_to_date(day) for day in course_days.split("|")),
+                   yes if completed_on else no,
+                   date.fromisoformat(str(completed_on)) if completed_on else None)
+
+
+# --- today's member list as CSV text ----------------------------------------------------------
+# A province's list is a million lines: csv.writer and a tuple per row cost more than reading
+# the rows. So the lines are written whole, the bytes csv.writer gives for the rows above with
+# the unit cells and the name through safe_text (phone, audience and days are the app's own
+# text): on PostgreSQL by the server (one COPY; the client only copies the text out), elsewhere
+# by one f-string per row. tests/reports/test_exports_csv.py compares both with csv.writer.
+# ``course_days`` holds only dd/mm/yyyy days and "|" (progress._recount_batch writes it), so
+# turning "|" into "," gives the cells the writer would give.
+
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')  # what csv.writer quotes here (minimal, CRLF lines)
+_CSV_SPECIAL_SQL = '[,"\r\n]'
+_PLAIN_MARKS = (",", '"', "\r", "\n", *("\x00" + start for start in _FORMULA_START))
+_MOBILES = re.compile(r"(?:\+84[0-9]{9}\x00)*")  # stored mobile numbers, each then "\x00"
+
+
+def csv_cell(text: str) -> str:
+    """One cell as csv_chunks' writer writes it: in quotes (quotes doubled) only when it holds a
+    comma, a quote or a line break."""
+    return '"' + text.replace('"', '""') + '"' if _CSV_SPECIAL.search(text) else text
+
+
+def csv_line_start(cells: Iterable[str]) -> str:
+    """The first cells of a line as CSV text, with the comma that follows them."""
+    return "".join(csv_cell(cell) + "," for cell in cells)
+
+
+class _Cells(dict):
+    """Value → its CSV cell, made once on first use (audience labels, completion days)."""
+
+    def __init__(self, make: Callable[[object], str], known: dict | None = None):
+        super().__init__(known or {})
+        self.make = make
+
+    def __missing__(self, key) -> str:
+        value = self[key] = self.make(key)
+        return value
+
+
+def member_csv_today(program: TrainingProgram, within: Iterable[str] | None
+                     ) -> Iterator[tuple[int, str]]:
+    """Today's member list as CSV text, one chunk per unit in tree order, members by name:
+    (number of rows, their lines). No header: ``csv_chunks`` writes it."""
+    refresh_counts()
+    labels = _unit_labels(within, program)
+    unit_ids = _unit_ids_in_order(program, within)
+    blank = ("", "", "")
+    starts = [csv_line_start(safe_text(text) for text in labels.get(unit_id, blank))
+              for unit_id in unit_ids]
+    yes, no = csv_cell(_("Có")), csv_cell(_("Không"))
+    audiences = {code: csv_cell(audience_label(code)) for code in AUDIENCES}
+    if db.session.connection().dialect.name == "postgresql":
+        yield from _member_csv_by_server(program, unit_ids, starts, audiences, yes, no)
+    else:
+        yield from _member_csv_by_python(program, unit_ids, starts, audiences, yes, no)
+
+
+def _plain(rows: list) -> bool:
+    """True when no name of ``rows`` needs the formula guard or quotes and every phone is a
+    mobile number as stored (+84 and 9 digits): the common case, whose lines are then written
+    without a check or a call per cell (two scans of the unit's names and phones instead)."""
+    names = "\x00" + "\x00".join([row[0] for row in rows])
+    phones = "\x00".join([row[1] or "" for row in rows]) + "\x00"
+    return (not any(mark in names for mark in _PLAIN_MARKS)
+            and _MOBILES.fullmatch(phones) is not None)
+
+
+def _member_csv_by_python(program: TrainingProgram, unit_ids: list[int], starts: list[str],
+                          audiences: dict[str, str], yes: str, no: str
+                          ) -> Iterator[tuple[int, str]]:
+    """Per unit: one query, then one f-string per member. The query goes through the driver's
+    cursor: SQLAlchemy's row objects alone cost half a second per million rows."""
+    conn = db.session.connection()
+    compiled = _today_statement(program).compile(dialect=conn.dialect)
+    params = dict(compiled.params)
+    cursor = conn.connection.driver_connection.cursor()
+    who = _Cells(lambda code: csv_cell(code or ""), audiences)  # an unknown code as it is
+    outcome = _Cells(lambda day: f"{yes},{iso_to_dmy(str(day))}" if day else f"{no},")
+    try:
+        for unit_id, start in zip(unit_ids, starts, strict=True):
+            params["unit_id"] = unit_id
+            bound = ([params[name] for name in compiled.positiontup] if compiled.positional
+                     else params)
+            rows = cursor.execute(compiled.string, bound).fetchall()
+            if not rows:
+                continue
+            if _plain(rows):  # format_phone of +84xxxxxxxxx is 0xxx xxx xxx
+                text = "".join([
+                    f"{start}{name},0{phone[3:6]} {phone[6:9]} {phone[9:]},{who[audience]},"
+                    f"{days.replace('|', ',')},{outcome[done]}\r\n"
+                    for name, phone, audience, days, done in rows])
+            else:
+                text = "".join([
+                    f"{start}{csv_cell(safe_text(name))},{csv_cell(format_phone(phone))},"
+                    f"{who[audience]},{days.replace('|', ',')},{outcome[done]}\r\n"
+                    for name, phone, audience, days, done in rows])
+            yield len(rows), text
+    finally:
+        cursor.close()
+
+
+def _substr(text, start: int, length: int | None = None):
+    return func.substr(text, start, *([length] if length else []), type_=Text)
+
+
+def _quoted_sql(check, value):
+    """``value`` as a CSV cell, in SQL: quoted when ``check`` (the raw text it is made from,
+    holding the same special characters) holds a comma, a quote or a line break."""
+    return case((check.regexp_match(_CSV_SPECIAL_SQL),
+                 '"' + func.replace(value, '"', '""', type_=Text) + '"'), else_=value)
+
+
+def phone_sql(stored):
+    """``format_phone`` in SQL: the same slices of the same national number ("0" + the digits
+    after +84, or the stored text), counted in characters as Python does."""
+    def groups(text, first: int, lead: str = ""):
+        # national = lead + text[first - 1:]; national[:4], [4:7] / [4:8], the rest.
+        ten = func.length(text) == 9 + first - len(lead)  # len(national) == 10
+        head = _substr(text, first, 4 - len(lead))
+        if lead:
+            head = literal(lead) + head
+        at = first + 4 - len(lead)
+        return case((ten, head + " " + _substr(text, at, 3) + " " + _substr(text, at + 3)),
+                    else_=head + " " + _substr(text, at, 4) + " " + _substr(text, at + 4))
+
+    return case((or_(stored.is_(None), stored == ""), ""),
+                (_substr(stored, 1, 3) == "+84", groups(stored, 4, "0")),
+                else_=groups(stored, 1))
+
+
+def member_line_sql(start, audiences: dict[str, str], yes: str, no: str):
+    """One member's CSV line (CRLF) in SQL, after ``start`` (the unit's cells)."""
+    name = User.full_name
+    guarded = case((_substr(name, 1, 1).in_(_FORMULA_START), "'" + name), else_=name)
+    audience = case(audiences, value=User.audience,
+                    else_=_quoted_sql(User.audience, func.coalesce(User.audience, "")))
+    outcome = case((ProgramMember.completed_on.is_(None), literal(no + ",")),
+                   else_=literal(yes + ",") + func.to_char(ProgramMember.completed_on,
+                                                          "DD/MM/YYYY", type_=Text))
+    return (start + _quoted_sql(name, guarded) + ","
+            + _quoted_sql(User.phone, phone_sql(User.phone)) + "," + audience + ","
+            + func.replace(ProgramMember.course_days, "|", ",", type_=Text) + "," + outcome
+            + "\r\n")
+
+
+def _member_csv_by_server(program: TrainingProgram, unit_ids: list[int], starts: list[str],
+                          audiences: dict[str, str], yes: str, no: str
+                          ) -> Iterator[tuple[int, str]]:
+    """PostgreSQL writes the lines: one query joins the members to the units (given in tree
+    order with their first cells) and glues each unit's lines in name order; COPY streams the
+    units as they are done, binary so the text comes as it is (no escaping)."""
+    units = (func.unnest(cast(bindparam("unit_ids", unit_ids), ARRAY(Integer)),
+                         cast(bindparam("starts", starts), ARRAY(Text)))
+             .table_valued(sql_column("unit_id", Integer), sql_column("start", Text),
+                           with_ordinality="ord").render_derived("report_units"))
+    lines = func.string_agg(member_line_sql(units.c.start, audiences, yes, no),
+                            aggregate_order_by(literal(""), User.full_name, User.id),
+                            type_=Text)
+    stmt = (select(func.count(), lines).select_from(units)
+            .join(ProgramMember, and_(ProgramMember.unit_id == units.c.unit_id,
+                                      ProgramMember.program_id == program.id))
+            .join(User, User.id == ProgramMember.user_id)
+            .group_by(units.c.ord).order_by(units.c.ord))
+    conn = db.session.connection()
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    with (conn.connection.driver_connection.cursor() as cursor,
+          cursor.copy(f"COPY ({compiled.string}) TO STDOUT (FORMAT BINARY)",
+                      compiled.params) as copy):
+        copy.set_types(["int8", "text"])
+        yield from copy.rows()
 
 
 def _member_rows_on(program: TrainingProgram, as_of: date, within: Iterable[str] | None
@@ -529,23 +707,29 @@ def start_member_export(program: TrainingProgram, as_of: date, within: Iterable[
         program=program.slug, unit=(unit or program.scope_unit).code,
         as_of=as_of.isoformat(), format=fmt, source=source, rows=None, complete=False)
     db.session.commit()
-    as_text = fmt == "csv" and as_of == local_today()
-    export = MemberExport(Sheet(_("Thành viên"), member_columns(program), (), as_text=as_text),
+    csv_text = fmt == "csv" and as_of == local_today()
+    export = MemberExport(Sheet(_("Thành viên"), member_columns(program), (), csv_text=csv_text),
                           entry.id)
 
-    def audited() -> Iterator[tuple]:
-        rows = member_rows(program, as_of, within, as_text=as_text)
+    def audited() -> Iterator:
+        # CSV today: (rows, text) chunks, a unit at a time; otherwise one row at a time.
+        parts = (member_csv_today(program, within) if csv_text
+                 else member_rows(program, as_of, within))
+        unreported = 0
         try:
-            for row in rows:
-                export.rows += 1
-                if on_rows is not None and export.rows % PROGRESS_EVERY == 0:
-                    on_rows(PROGRESS_EVERY)
-                yield row
+            for part in parts:
+                count, part = part if csv_text else (1, part)
+                export.rows += count
+                unreported += count
+                if on_rows is not None and unreported >= PROGRESS_EVERY:
+                    on_rows(unreported)
+                    unreported = 0
+                yield part
             if on_rows is not None:
-                on_rows(export.rows % PROGRESS_EVERY)
+                on_rows(unreported)
             export.complete = True
         finally:
-            rows.close()
+            parts.close()
             finish_member_export(export)
 
     export.sheet.rows = audited()

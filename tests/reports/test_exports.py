@@ -197,7 +197,7 @@ def test_todays_member_rows_come_from_program_members(world, fixed_today, monkey
     export = exports.start_member_export(program, FAR, None, None, fmt)
     assert exports.member_count(program, FAR, None) == len(expected)
     if fmt == "csv":
-        assert export.sheet.as_text
+        assert export.sheet.csv_text
         _header, *body = parse_csv("".join(exports.csv_chunks(export.sheet)))
         rows = [(r[3], [dmy(v) for v in r[6:-2]], r[-2], dmy(r[-1])) for r in body]
     else:
