@@ -240,6 +240,27 @@ def test_submit_is_idempotent(world):
     assert first[0] == 100.0 and attempt.is_passed
 
 
+def test_submit_own_is_for_the_owner_only_and_hands_the_rule_the_course(app, monkeypatch):
+    from app.records import rules
+    from tests.assessments.factories import make_course
+
+    make_course("mot-khoa-khac", "Một khóa khác")  # so the course id is not the assessment's
+    world = build_world({"pass_percent": 0})
+    assert world.course.id != world.assessment.id
+    attempt, _ = attempts.start_attempt(world.learner, world.assessment)
+    db.session.commit()
+    judged = []
+    monkeypatch.setattr(rules, "record_completion_if_due",
+                        lambda user, course, **_kw: judged.append((user.id, course)))
+    assert attempts.submit_own(attempt.id, world.other.id) is None  # not theirs: untouched
+    assert db.session.get(Attempt, attempt.id).status == "open" and judged == []
+    submitted = attempts.submit_own(attempt.id, world.learner.id)
+    assert submitted is not None and submitted.passed
+    assert judged == [(world.learner.id, world.course.id)]
+    assert attempts.submit_own(attempt.id, world.learner.id) is None  # the repeat
+    assert len(judged) == 1
+
+
 def test_save_after_submit_is_refused(world):
     attempt, _ = attempts.start_attempt(world.learner, world.assessment)
     attempts.submit(attempt)
