@@ -273,7 +273,8 @@ def prepare_pools(env: dict[str, str]) -> Prepared:
         busy = set(db.session.scalars(select(Attempt.user_id).where(
             Attempt.assessment_id == assessment.id, Attempt.status == "open")))
         users = [u for u in db.session.scalars(
-            select(User).where(User.phone.like("+8431%"), User.phone != member_phone(0))
+            select(User).where(User.phone.like("+8431%"), User.phone != member_phone(0),
+                               User.is_active_member.is_(True))  # the seed retires ~2 %
             .order_by(User.phone).limit(wanted + len(busy))) if u.id not in busy][:wanted]
         if len(users) < wanted:
             raise SystemExit(f"need {wanted} members, found {len(users)}")
