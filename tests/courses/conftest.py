@@ -23,3 +23,10 @@ def content_root(tmp_path) -> Path:
 @pytest.fixture
 def course_dir(content_root) -> Path:
     return content_root / "courses" / "khoa-hoc-mau"
+
+
+@pytest.fixture
+def published(runner, content_root):
+    """The sample content imported and published (the learner pages read it)."""
+    result = runner.invoke(args=["content", "import", str(content_root), "--publish"])
+    assert result.exit_code == 0, result.output

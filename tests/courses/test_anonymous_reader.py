@@ -8,7 +8,7 @@ import pytest
 
 from app.courses.models import LessonProgress
 from app.extensions import db
-from tests.courses.test_views import LESSON, learner, login, published  # noqa: F401 (fixtures)
+from tests.courses.test_views import LESSON, learner, login  # noqa: F401 (fixtures)
 from tests.querycount import count_queries
 
 

@@ -14,12 +14,6 @@ LESSON = "/courses/khoa-hoc-mau/lessons/gioi-thieu"
 
 
 @pytest.fixture
-def published(runner, content_root):
-    result = runner.invoke(args=["content", "import", str(content_root), "--publish"])
-    assert result.exit_code == 0, result.output
-
-
-@pytest.fixture
 def learner(app):
     unit = make_unit("26734", "Long Bình", kind="phuong")
     return make_user(unit, role="learner", phone="+84912000111")
