@@ -102,6 +102,17 @@ def test_lesson_page_query_budget(client, auth, published, learner):
     assert len(statements) == 2, statements
 
 
+def test_catalog_query_budget(client, auth, published, learner):
+    login(auth, learner)
+    client.get("/courses/")
+    forget_request_state()
+    with count_queries() as statements:
+        response = client.get("/courses/")
+    assert response.status_code == 200
+    # the user with their roles; the published courses; lessons and the member's marks per course
+    assert len(statements) == 3, statements
+
+
 def test_lesson_page_weight(client, auth, published, learner):
     """Page + stylesheet stay well under the 50 KB budget for a phone on 3G."""
     login(auth, learner)
