@@ -171,6 +171,18 @@ def build_world(assessment_settings: dict | None = None, bank: bool = True):
                            course=course, assessment=assessment, bank=questions)
 
 
+def two_competency_world(pass_percent: int = 60):
+    """``build_world`` with a bank of 3 questions on 4.1 and 2 on 4.2 (single choice, key "a";
+    question keys a-0…a-2 and b-0…b-1)."""
+    world = build_world({"pass_percent": pass_percent}, bank=False)
+    for n in range(3):
+        single(world.course, f"a-{n}", competency="4.1")
+    for n in range(2):
+        single(world.course, f"b-{n}", competency="4.2")
+    db.session.commit()
+    return world
+
+
 def make_framework(groups=None, key: str = "vn-qd757-2025", version: str = "1.0"):
     """Framework rows as part A's loader writes them: {group code: [(code, audiences)]}."""
     from app.assessments.models import Competency, CompetencyGroup, Framework

@@ -13,12 +13,11 @@ from app.assessments.models import CompetencyMastery
 from app.extensions import db
 from app.models_base import utcnow
 from tests.assessments.factories import (  # noqa: F401 (fixture)
-    build_world,
     cold_requests,
     login,
     make_framework,
     quick_user,
-    single,
+    two_competency_world,
 )
 from tests.factories import make_unit
 from tests.querycount import count_queries
@@ -54,13 +53,7 @@ def take(world, answers: dict[str, dict], user=None, now=None):
 @pytest.fixture
 def world(app):
     """A bank of 3 questions on 4.1 and 2 on 4.2 (single choice, key "a"), pass mark 60 %."""
-    world = build_world({"pass_percent": 60}, bank=False)
-    for n in range(3):
-        single(world.course, f"a-{n}", competency="4.1")
-    for n in range(2):
-        single(world.course, f"b-{n}", competency="4.2")
-    db.session.commit()
-    return world
+    return two_competency_world()
 
 
 RIGHT, WRONG = {"choice": "a"}, {"choice": "b"}

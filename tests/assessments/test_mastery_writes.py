@@ -14,7 +14,7 @@ from app.assessments.models import Attempt, CompetencyMastery
 from app.auth.models import User
 from app.extensions import db
 from app.reports.models import ProgressDirtyUnit
-from tests.assessments.factories import build_world, single
+from tests.assessments.factories import build_world, two_competency_world
 from tests.querycount import count_queries
 
 RIGHT, WRONG = {"choice": "a"}, {"choice": "b"}
@@ -24,12 +24,7 @@ EARLIER = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 def scored_attempt(answers: dict[str, dict], world=None):
     """A submitted, scored attempt on 3 questions of 4.1 and 2 of 4.2, before its mastery."""
     if world is None:
-        world = build_world({"pass_percent": 60}, bank=False)
-        for n in range(3):
-            single(world.course, f"a-{n}", competency="4.1")
-        for n in range(2):
-            single(world.course, f"b-{n}", competency="4.2")
-        db.session.commit()
+        world = two_competency_world()
     attempt, _ = attempts.start_attempt(world.learner, world.assessment)
     for item in attempt.items:
         attempts.save_answer(attempt, item.position, answers[item.snapshot["key"]])
@@ -76,12 +71,7 @@ def test_a_row_inserted_meanwhile_by_another_submission_gets_the_fold(app):
 
 
 def test_mastery_once_shown_is_kept_with_its_date_and_evidence(app):
-    world = build_world({"pass_percent": 0}, bank=False)
-    for n in range(3):
-        single(world.course, f"a-{n}", competency="4.1")
-    for n in range(2):
-        single(world.course, f"b-{n}", competency="4.2")
-    db.session.commit()
+    world = two_competency_world(pass_percent=0)
     first = scored_attempt({"a-0": RIGHT, "a-1": RIGHT, "a-2": RIGHT, "b-0": WRONG,
                             "b-1": WRONG}, world)
     mastery.update_mastery(first)
