@@ -239,6 +239,29 @@ def test_autosave_sends_two_statements_of_its_own(client, world):
         assert len(ours) == 2, ours
 
 
+def test_autosave_and_submission_take_turns_among_the_process_writers(client, world, dialect,
+                                                                       monkeypatch):
+    """On SQLite they write holding the process's writer turn (app/writers.py), so threads
+    queue on it instead of sleeping in SQLite's busy handler; on PostgreSQL they do not."""
+    from app import writers
+
+    held = []
+    for name in ("autosave_answer", "submit_own"):
+        real = getattr(attempts, name)
+
+        def spy(*args, real=real, **kwargs):
+            held.append(writers._turn.locked())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(attempts, name, spy)
+    login(client, world.learner)
+    attempt = start(client)
+    assert client.post(f"/attempts/{attempt.id}/answer",
+                       data={"position": "1", "q1": "0"}).status_code == 200
+    assert client.post(f"/attempts/{attempt.id}/submit").status_code == 302
+    assert held == [dialect == "sqlite"] * 2 and not writers._turn.locked()
+
+
 def test_a_submission_sends_five_statements_of_its_own_however_many_questions(client, world):
     """Close (the one winner), read the items once, write the score, the marks (one
     executemany) and the mastery (one upsert); the completion rule's own come on a pass."""
