@@ -7,10 +7,8 @@ filtered in SQL and never in Python.
 
 from __future__ import annotations
 
-import functools
-
 from flask import abort, g, has_request_context
-from sqlalchemy import ColumnElement, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 
 from app.extensions import db
 
@@ -38,26 +36,14 @@ GRANTABLE_ROLES: dict[str, frozenset[str]] = {
 }
 
 
-@functools.cache
-def _role_paths_statement():
-    from app.auth.models import RoleGrant
-    from app.orgs.models import Unit
-
-    return (select(RoleGrant.role, Unit.path).join(Unit, Unit.id == RoleGrant.unit_id)
-            .where(RoleGrant.user_id == bindparam("user_id")))
-
-
 def _role_paths(user) -> tuple[tuple[str, str], ...]:
-    """(role, unit path) of each of ``user``'s grants: from the grants already loaded as
-    objects, else one plain query (cheaper than loading them; every page's menu asks)."""
+    """(role, unit path) of each of ``user``'s grants: as read with the signed-in user
+    (``load_user``, every page's menu asks), else from the grant objects."""
     from app.auth.models import ROLE_PATHS_ATTRIBUTE
 
-    if "grants" in user.__dict__:
-        return tuple((grant.role, grant.unit.path) for grant in user.grants)
-    if ROLE_PATHS_ATTRIBUTE in user.__dict__:  # read with the signed-in user (load_user)
+    if "grants" not in user.__dict__ and ROLE_PATHS_ATTRIBUTE in user.__dict__:
         return user.__dict__[ROLE_PATHS_ATTRIBUTE]
-    rows = db.session.execute(_role_paths_statement(), {"user_id": user.id})
-    return tuple((role, path) for role, path in rows)
+    return tuple((grant.role, grant.unit.path) for grant in user.grants)
 
 
 def _request_role_paths(user) -> tuple[tuple[str, str], ...]:

@@ -79,8 +79,8 @@ def lesson(slug: str, lesson_slug: str):
     else:
         index = next(i for i, s in enumerate(states) if s.slug == page.slug)
         # The same for everyone with the same done mark (and menu, language): rendered once.
-        key = page_key(page.version_id, page.html_hash, page.version_title, page.title,
-                       page.est_minutes, tuple(s.slug for s in states), states[index].is_done)
+        # A published version never changes, so its id names its titles and lesson list.
+        key = page_key(page.version_id, page.html_hash, states[index].is_done)
         response = current_app.make_response(render_shared(
             key, "courses/lesson.html", page=page, state=states[index],
             number=index + 1, previous=states[index - 1] if index > 0 else None,

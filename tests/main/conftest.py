@@ -8,20 +8,10 @@ locale, cached permissions) would otherwise leak from one request into the next.
 from __future__ import annotations
 
 import pytest
-from flask import g, request_started
 
 
 @pytest.fixture(autouse=True)
 def _fresh_g_per_request(request):
-    if "app" not in request.fixturenames:
-        yield
-        return
-    app = request.getfixturevalue("app")
-
-    def forget(sender, **extra) -> None:
-        for name in list(g):
-            g.pop(name, None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
+    """``fresh_request_state`` (tests/conftest.py) for every test here that has an app."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("fresh_request_state")
