@@ -53,10 +53,34 @@ def browser():
         browser.close()
 
 
+def closing_on_drop(app):
+    """The app with each response body closed even when the browser drops the connection.
+
+    Werkzeug's development server stops iterating a body whose client went away (a page left
+    while an image still loads) without closing it, so a file being sent was left to the
+    garbage collector and its ResourceWarning failed whichever test was running then. The
+    body is handed out through a generator whose ``finally`` closes it, also when the
+    generator itself is discarded half-read.
+    """
+    def wrapped(environ, start_response):
+        body = app(environ, start_response)
+
+        def chunks():
+            try:
+                yield from body
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+        return chunks()
+
+    return wrapped
+
+
 @pytest.fixture
 def live_url(app) -> Iterator[str]:
     """Serve the test app on 127.0.0.1 and a free port until the test ends."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_on_drop(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
