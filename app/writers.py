@@ -1,31 +1,67 @@
-"""One writer at a time per process on SQLite, for the hottest writes.
+"""One writer at a time on a SQLite database, for the hottest writes.
 
 SQLite lets one connection write at a time. The others wait in the driver's busy handler,
-which sleeps 1, 2, 5, 10… ms between tries, so eight threads racing for the lock leave it
-idle while they sleep. Views decorated with ``one_writer`` queue on a lock of the process
-instead, and the next one starts as soon as the previous one returns; between processes,
-SQLite's own lock still decides. PostgreSQL locks rows, not the database: nothing changes
-there.
+which sleeps 1, 2, 5, 10… ms between tries, so writers racing for the lock leave it idle
+while they sleep. Views decorated with ``one_writer`` queue instead: on a lock of the
+process (threads), then on an ``flock`` of a file beside the database (gunicorn's other
+workers), and the next one starts as soon as the previous one returns. PostgreSQL locks
+rows, not the database: nothing changes there.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 
 from app.extensions import db
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: threads still take turns, processes do not
+    fcntl = None
+
 _turn = threading.Lock()
+# (pid, path) → descriptor of the lock file: opened once per process, and again after a
+# fork, since an flock belongs to the open file and a child sharing it would not wait.
+_files: dict[tuple[int, str], int] = {}
+
+
+def lock_path(database: str | None) -> str | None:
+    """The lock file of a SQLite database file; None for an in-memory database."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database + ".writers"
+
+
+def _descriptor(path: str) -> int:
+    key = (os.getpid(), path)
+    if key not in _files:
+        _files[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    return _files[key]
+
+
+@contextmanager
+def _file_turn(path: str) -> Iterator[None]:
+    descriptor = _descriptor(path)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 def one_writer(view: Callable) -> Callable:
-    """Run ``view`` (which commits what it writes) alone among this process's writers."""
+    """Run ``view`` (which commits what it writes) alone among the database's writers."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if db.engine.dialect.name != "sqlite":
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
             return view(*args, **kwargs)
-        with _turn:
+        path = lock_path(engine.url.database)
+        with _turn, (_file_turn(path) if path and fcntl else nullcontext()):
             return view(*args, **kwargs)
 
     return wrapped
