@@ -29,3 +29,11 @@ csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def core_execute(statement, parameters=None):
+    """Run a prebuilt Core statement on the session's connection, in its transaction.
+
+    Skips the ORM's per-statement work (about 50 µs a statement on the hot pages), and with
+    it the autoflush: flush first if the session holds changes the statement must see."""
+    return db.session.connection().execute(statement, parameters)

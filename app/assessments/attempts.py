@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from app.assessments import scoring
 from app.assessments.mastery import fold_attempt
 from app.assessments.models import Assessment, Attempt, AttemptItem, Question
-from app.extensions import db
+from app.extensions import core_execute, db
 from app.models_base import utcnow
 from app.records import rules
 from app.records.models import CompletionRecord
@@ -288,7 +288,7 @@ MAX_POSITION = 10_000  # beyond any attempt; keeps a forged number inside the co
 
 
 def _store_response(attempt_id: int, position: int, response: dict | None, now: datetime) -> None:
-    result = db.session.execute(_SAVE_RESPONSE, {
+    result = core_execute(_SAVE_RESPONSE, {
         "attempt": attempt_id, "at": position, "now": now, "new_response": response,
         "saved_at": now})
     if result.rowcount != 1:  # submitted or out of time since the check
@@ -333,7 +333,7 @@ def autosave_answer(attempt_id: int, user_id: int, position: int | None, values:
     now = now or utcnow()
     if position is not None and not 0 < position <= MAX_POSITION:
         position = None
-    found = db.session.execute(_ANSWER_TARGET, {
+    found = core_execute(_ANSWER_TARGET, {
         "attempt": attempt_id, "owner": user_id, "at": position}).first()
     if found is None:
         return False
@@ -467,22 +467,22 @@ def submit_own(attempt_id: int, user_id: int, *, now: datetime | None = None) ->
     """
     now = now or utcnow()
     db.session.flush()
-    closed = db.session.execute(_CLOSE, {"attempt": attempt_id, "owner": user_id,
+    closed = core_execute(_CLOSE, {"attempt": attempt_id, "owner": user_id,
                                          "closed_at": now}).first()
     if closed is None:
         return None
     deadline, pass_percent, course_id = closed
-    items = db.session.execute(_ITEMS_TO_SCORE, {"attempt": attempt_id}).all()
+    items = core_execute(_ITEMS_TO_SCORE, {"attempt": attempt_id}).all()
     deadline = as_utc(deadline)
     marks = [_mark(item.snapshot, item.response, item.answered_at, deadline) for item in items]
     total, per_competency = scoring.score_attempt(
         [(item.competency_code, mark) for item, mark in zip(items, marks, strict=True)])
     passed = scoring.is_passed(total, pass_percent)
     scores = {code: round(p, 2) for code, p in sorted(per_competency.items())}
-    db.session.execute(_SCORE, {"attempt": attempt_id, "total": round(total, 2),
+    core_execute(_SCORE, {"attempt": attempt_id, "total": round(total, 2),
                                 "passed": passed, "per_competency": scores})
     if items:
-        db.session.execute(_MARK, [{"item": item.id, "mark": mark}
+        core_execute(_MARK, [{"item": item.id, "mark": mark}
                                    for item, mark in zip(items, marks, strict=True)])
     _forget_loaded(attempt_id)
     fold_attempt(user_id, attempt_id, passed, scores, Counter(i.competency_code for i in items),

@@ -30,7 +30,7 @@ from app.assessments.models import (
     CompetencyMastery,
     Framework,
 )
-from app.extensions import db
+from app.extensions import core_execute, db
 from app.models_base import utcnow
 
 MASTERY_PERCENT = 80.0
@@ -65,7 +65,7 @@ def fold_attempt(user_id: int, attempt_id: int, passed: bool, scores: Mapping[st
                      "evidence_attempt_id": attempt_id if mastered else None,
                      "updated_at": now})
     if rows:
-        db.session.execute(_upsert(db.session.get_bind().dialect.name), rows)
+        core_execute(_upsert(db.session.get_bind().dialect.name), rows)
     return [row["competency_code"] for row in rows]
 
 

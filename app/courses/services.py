@@ -25,7 +25,7 @@ from app.courses.content import (
     load_framework_codes,
 )
 from app.courses.models import Course, CourseVersion, Lesson, MediaFile
-from app.extensions import db
+from app.extensions import core_execute, db
 from app.markdown import html_digest, render_markdown
 from app.models_base import utcnow
 
@@ -382,7 +382,7 @@ def reader_lesson(course_slug: str, lesson_slug: str, user) -> ReaderLesson | No
     params = {"course_slug": course_slug, "lesson_slug": lesson_slug}
     if user_id is not None:
         params["user_id"] = user_id
-    rows = db.session.execute(_reader_statement(user_id is not None), params).all()
+    rows = core_execute(_reader_statement(user_id is not None), params).all()
     found = next((row for row in rows if row[5] == lesson_slug), None)
     if found is None:
         return None
