@@ -14,9 +14,11 @@ wrk (50 connections, 2 threads, a warm-up and then a fixed duration, 127.0.0.1 o
   reports any repeat, so no figure silently includes the cheap "already submitted" path;
 - the officers' program dashboard when ``app.reports`` serves one (``REPORT_PAGES``).
 
-The same gunicorn command then serves ``bench.ceilings:minimal`` (165 bytes) and
-``bench.ceilings:lookup`` (one primary-key lookup, a 5 KB template); every page is reported as
-a share of the lookup ceiling. SQL statements per request are counted in-process with the
+The same gunicorn command serves ``bench.ceilings:lookup`` (one primary-key lookup, a 5 KB
+template) beside the app, and each page with a target is measured right after a run of that
+ceiling: its share is taken against that neighbouring run, since this machine's speed drifts by
+±20 % over minutes. ``bench.ceilings:minimal`` (165 bytes) and a last lookup run close the
+size; pages without a target are reported against that last one. SQL statements per request are counted in-process with the
 test client. ``BENCH_DATABASE_URL=postgresql://…`` runs on a scratch PostgreSQL database
 created next to that URL (dropped afterwards); the default is a temporary SQLite file.
 """
@@ -88,6 +90,7 @@ class Measure:
     repeats: int = 0
     queries: int | None = None
     cpu_ms: float | None = None  # the gunicorn workers' CPU time per request (user+system)
+    reference: Measure | None = None  # the lookup ceiling's run just before this page's
 
 
 # --- wrk ---------------------------------------------------------------------------------
@@ -410,7 +413,9 @@ def measure_size(wrk: str, members: int, workdir: Path) -> tuple[list[Measure], 
         print(f"  seeded {members:,} members in {facts['seed_s']:.0f} s: {facts['seed']}")
         prepared = prepare_pools(env)
         log = workdir / f"gunicorn-{members}.log"
-        with Gunicorn(env, free_port(), log) as server:
+        lookup_server = Gunicorn(env, free_port(), workdir / "ceiling-lookup-beside.log",
+                                 app="bench.ceilings:lookup", ready_path="/")
+        with Gunicorn(env, free_port(), log) as server, lookup_server:
             cookie = form_login(server.url, member_login(0), PASSWORD)
             lesson_path = first_lesson_path(server.url, cookie)
             attempt_path = start_attempt(server.url, cookie)
@@ -432,27 +437,37 @@ def measure_size(wrk: str, members: int, workdir: Path) -> tuple[list[Measure], 
                     facts["refresh_s"] = time.perf_counter() - started
                     print(f"  flask reports refresh after the runs above: "
                           f"{facts['refresh_s']:.1f} s ({said.splitlines()[-1] if said else ''})")
+                reference = None
+                if page.name in TARGETS:
+                    reference = ceiling_run(wrk, lookup_server, workdir,
+                                            f"ceiling: lookup, before {page.name}")
                 if not page.once:
                     run_wrk(wrk, server.url, page, WARMUP_S, workdir)
                 results.append(run_wrk(wrk, server.url, page, page.duration, workdir,
                                        server.process.pid))
-                results[-1].queries = None
+                results[-1].reference = reference
                 print_line(results[-1])
         counts = count_queries(env, [p for p in pages if not p.once] + [
             Page("submit", pool=prepared.submit[-2:], once=True, expect=(302,))])
         for result in results:
             result.queries = counts.get(result.name)
         for app_name in ("minimal", "lookup"):
-            ceiling = Page(f"ceiling: {app_name}", "/")
             with Gunicorn(env, free_port(), workdir / f"ceiling-{app_name}.log",
                           app=f"bench.ceilings:{app_name}", ready_path="/") as server:
-                run_wrk(wrk, server.url, ceiling, WARMUP_S, workdir)
-                result = run_wrk(wrk, server.url, ceiling, DURATION_S, workdir,
-                                 server.process.pid)
+                result = ceiling_run(wrk, server, workdir, f"ceiling: {app_name}")
             result.queries = 0 if app_name == "minimal" else 1
             results.append(result)
-            print_line(result)
     return results, facts
+
+
+def ceiling_run(wrk: str, server: Gunicorn, workdir: Path, name: str) -> Measure:
+    """One ceiling measured as the pages are: a warm-up, then the fixed duration."""
+    ceiling = Page(name, "/")
+    run_wrk(wrk, server.url, ceiling, WARMUP_S, workdir)
+    result = run_wrk(wrk, server.url, ceiling, DURATION_S, workdir, server.process.pid)
+    result.queries = 1 if "lookup" in name else 0
+    print_line(result)
+    return result
 
 
 def print_line(result: Measure) -> None:
@@ -503,11 +518,12 @@ def machine() -> str:
 
 
 def report(members: int, results: list[Measure]) -> bool:
-    lookup = next(r for r in results if r.name == "ceiling: lookup")
+    last_lookup = next(r for r in results if r.name == "ceiling: lookup")
     ok = True
     print(f"\n  {members:,} members\n  | page | req/s | share of one-lookup ceiling (req/s) | "
           f"CPU ms/request (share by CPU) | p50 ms | p99 ms | SQL/request | target |")
     for result in results:
+        lookup = result.reference or last_lookup
         share = result.rps / lookup.rps if lookup.rps else 0.0
         by_cpu = (f"{result.cpu_ms:.2f} ({lookup.cpu_ms / result.cpu_ms:.0%})"
                   if result.cpu_ms and lookup.cpu_ms else "-")
@@ -528,6 +544,8 @@ def report(members: int, results: list[Measure]) -> bool:
             verdict += f"; pool ran out ({result.repeats} repeats): figure invalid"
             ok = False
         queries = "-" if result.queries is None else str(result.queries)
+        if result.reference:
+            verdict += f" (against the lookup run just before: {lookup.rps:.0f} req/s)"
         print(f"  | {result.name} | {result.rps:.0f} | {share:.0%} | {by_cpu} | "
               f"{result.p50_ms:.1f} | {result.p99_ms:.1f} | {queries} | {verdict} |")
     return ok
