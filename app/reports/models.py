@@ -151,12 +151,14 @@ class ProgramMember(db.Model):
 
 
 class ProgressDirtyUnit(db.Model):
-    """A team whose counts must be recounted before anyone reads them (queued by triggers)."""
+    """What must be recounted before anyone reads the counts (queued by triggers): a whole
+    team, or (``user_id`` set) one member of it whose record or mastery changed."""
 
     __tablename__ = "progress_dirty_units"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
 
 
 # create_all (the test suite builds its schema that way) installs the triggers too.

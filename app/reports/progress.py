@@ -207,6 +207,14 @@ def _group_of(code, dialect: str):
 def _recount_batch(conn: Connection, program: TrainingProgram, unit_ids: list[int]) -> None:
     """Write the member rows, then the team counts, of ``program`` for these teams (all under
     its scope), today — all in SQL: a few grouped statements whatever the number of members."""
+    _write_members(conn, program, unit_ids)
+    _write_counts(conn, program, unit_ids)
+
+
+def _write_members(conn: Connection, program: TrainingProgram, unit_ids: list[int],
+                   user_ids: list[int] | None = None) -> None:
+    """The member rows of these teams (only of ``user_ids`` when given): who is in the
+    program's population today, with their required courses' days."""
     dialect = conn.dialect.name
     courses = program.courses  # slug order: the member list's column order
     course_ids = [course.id for course in courses]
@@ -229,9 +237,16 @@ def _recount_batch(conn: Connection, program: TrainingProgram, unit_ids: list[in
                .where(User.unit_id.in_(unit_ids), User.is_active_member.is_(True),
                       _audience_clause(program), _learner_exists())
                .group_by(User.id, User.unit_id))
+    if user_ids is not None:
+        members = members.where(User.id.in_(user_ids))
     conn.execute(insert(ProgramMember).from_select(
         ["program_id", "user_id", "unit_id", "done", "completed_on", "course_days"], members))
 
+
+def _write_counts(conn: Connection, program: TrainingProgram, unit_ids: list[int]) -> None:
+    """The team counts of these teams, from their member rows (written before)."""
+    dialect = conn.dialect.name
+    course_ids = [course.id for course in program.courses]
     mine = and_(ProgramMember.program_id == program.id, ProgramMember.unit_id.in_(unit_ids))
     month = (func.to_char(ProgramMember.completed_on, "YYYY-MM") if dialect == "postgresql"
              else func.strftime("%Y-%m", ProgramMember.completed_on))
@@ -290,14 +305,44 @@ def recount_units(conn: Connection, unit_ids: Iterable[int],
     return len(ids)
 
 
+def recount_members(conn: Connection, by_team: dict[int, set[int]]) -> int:
+    """Rewrite these members' rows, then their teams' counts, for every program whose scope
+    holds the teams: a record or a mastery changed for a few members of a team of hundreds.
+
+    Only rows in the marked teams are touched: a member who moved meanwhile has a team mark
+    of their own, and the team they moved to is recounted from it.
+    """
+    ids = sorted(by_team)
+    if not ids:
+        return 0
+    paths = dict(conn.execute(select(Unit.id, Unit.path).where(Unit.id.in_(ids))).all())
+    for program in _programs_covering(conn, paths):
+        inside = [uid for uid in ids if paths.get(uid, "").startswith(program.scope_unit.path)]
+        for start in range(0, len(inside), RECOUNT_BATCH):
+            teams = inside[start:start + RECOUNT_BATCH]
+            users = sorted({user for team in teams for user in by_team[team]})
+            for first in range(0, len(users), RECOUNT_BATCH):
+                some = users[first:first + RECOUNT_BATCH]
+                conn.execute(delete(ProgramMember).where(
+                    ProgramMember.program_id == program.id, ProgramMember.user_id.in_(some),
+                    ProgramMember.unit_id.in_(teams)))
+                _write_members(conn, program, teams, some)
+            conn.execute(delete(ProgramUnitCount).where(
+                ProgramUnitCount.program_id == program.id, ProgramUnitCount.unit_id.in_(teams)))
+            _write_counts(conn, program, teams)
+    return len(ids)
+
+
 def _lock(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
 
 def refresh_counts() -> int:
-    """Recount the teams queued by the triggers, in a transaction of its own; returns how many.
+    """Recount what the triggers queued, in a transaction of its own; returns how many teams.
 
+    A team marked as a whole is recounted from its members; a team marked only for some
+    members (records, mastery) gets those members' rows rewritten and its counts redone.
     Serialized (advisory lock on PostgreSQL; on SQLite the DELETE that opens the transaction
     takes the write lock) so a recount from an older snapshot never lands after a newer one.
     Marks committed meanwhile are not taken and stay for the next reader.
@@ -307,9 +352,14 @@ def refresh_counts() -> int:
             return 0
     with db.engine.begin() as conn:
         _lock(conn)
-        ids = conn.execute(delete(ProgressDirtyUnit).returning(ProgressDirtyUnit.unit_id)
-                           ).scalars().all()
-        return recount_units(conn, ids)
+        marks = conn.execute(delete(ProgressDirtyUnit).returning(
+            ProgressDirtyUnit.unit_id, ProgressDirtyUnit.user_id)).all()
+        whole = {unit_id for unit_id, user_id in marks if user_id is None}
+        by_team: dict[int, set[int]] = {}
+        for unit_id, user_id in marks:
+            if user_id is not None and unit_id not in whole:
+                by_team.setdefault(unit_id, set()).add(user_id)
+        return recount_units(conn, whole) + recount_members(conn, by_team)
 
 
 def rebuild_program(program: TrainingProgram, conn: Connection | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Database triggers that keep membership history and mark teams whose counts went stale.
+"""Database triggers that keep membership history and queue what the counts must follow:
+a team (members joined, moved or left) or one member (a record or a mastery changed).
 
 Triggers, not ORM events, because members are created and moved by many paths (forms,
 bulk roster INSERTs, CLI, SQL by hand) and every one of them must be seen. Days are local
@@ -54,22 +55,22 @@ _SQLITE = [
     END""",
     """CREATE TRIGGER IF NOT EXISTS hv_records_insert AFTER INSERT ON completion_records
     BEGIN
-      INSERT INTO progress_dirty_units (unit_id) SELECT unit_id FROM users WHERE id = NEW.user_id;
+      @MARK_MEMBER@
     END""",
     """CREATE TRIGGER IF NOT EXISTS hv_records_revoke AFTER UPDATE OF revoked_at
     ON completion_records WHEN OLD.revoked_at IS NOT NEW.revoked_at
     BEGIN
-      INSERT INTO progress_dirty_units (unit_id) SELECT unit_id FROM users WHERE id = NEW.user_id;
+      @MARK_MEMBER@
     END""",
     """CREATE TRIGGER IF NOT EXISTS hv_mastery_insert AFTER INSERT ON competency_mastery
     WHEN NEW.is_mastered
     BEGIN
-      INSERT INTO progress_dirty_units (unit_id) SELECT unit_id FROM users WHERE id = NEW.user_id;
+      @MARK_MEMBER@
     END""",
     """CREATE TRIGGER IF NOT EXISTS hv_mastery_update AFTER UPDATE OF is_mastered
     ON competency_mastery WHEN OLD.is_mastered IS NOT NEW.is_mastered
     BEGIN
-      INSERT INTO progress_dirty_units (unit_id) SELECT unit_id FROM users WHERE id = NEW.user_id;
+      @MARK_MEMBER@
     END""",
     """CREATE TRIGGER IF NOT EXISTS hv_units_path AFTER UPDATE OF path ON units
     WHEN OLD.path IS NOT NEW.path
@@ -117,6 +118,12 @@ _PG_FUNCTIONS = [
         WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END;
       RETURN NULL;
     END $$""",
+    """CREATE OR REPLACE FUNCTION hv_mark_member() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO progress_dirty_units (unit_id, user_id)
+        SELECT unit_id, id FROM users WHERE id = NEW.user_id;
+      RETURN NULL;
+    END $$""",
     """CREATE OR REPLACE FUNCTION hv_mark_unit() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       INSERT INTO progress_dirty_units (unit_id) VALUES (NEW.id);
@@ -133,16 +140,16 @@ _PG_TRIGGERS = [
     ("hv_grants_delete", "role_grants",
      "AFTER DELETE ON role_grants FOR EACH ROW WHEN (OLD.role = 'learner')", "hv_mark_user_unit"),
     ("hv_records_insert", "completion_records",
-     "AFTER INSERT ON completion_records FOR EACH ROW", "hv_mark_user_unit"),
+     "AFTER INSERT ON completion_records FOR EACH ROW", "@MEMBER_FUNCTION@"),
     ("hv_records_revoke", "completion_records",
      "AFTER UPDATE OF revoked_at ON completion_records FOR EACH ROW "
-     "WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at)", "hv_mark_user_unit"),
+     "WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at)", "@MEMBER_FUNCTION@"),
     ("hv_mastery_insert", "competency_mastery",
      "AFTER INSERT ON competency_mastery FOR EACH ROW WHEN (NEW.is_mastered)",
-     "hv_mark_user_unit"),
+     "@MEMBER_FUNCTION@"),
     ("hv_mastery_update", "competency_mastery",
      "AFTER UPDATE OF is_mastered ON competency_mastery FOR EACH ROW "
-     "WHEN (OLD.is_mastered IS DISTINCT FROM NEW.is_mastered)", "hv_mark_user_unit"),
+     "WHEN (OLD.is_mastered IS DISTINCT FROM NEW.is_mastered)", "@MEMBER_FUNCTION@"),
     ("hv_units_path", "units",
      "AFTER UPDATE OF path ON units FOR EACH ROW WHEN (OLD.path IS DISTINCT FROM NEW.path)",
      "hv_mark_unit"),
@@ -150,18 +157,30 @@ _PG_TRIGGERS = [
 
 TRIGGER_NAMES = [name for name, *_ in _PG_TRIGGERS]
 
+# How a record or a mastery change is queued: the member (the recount rewrites their row and
+# re-adds their team's figures), or, before progress_dirty_units had user_id, the team.
+_MARK_MEMBER = ("INSERT INTO progress_dirty_units (unit_id, user_id) "
+                "SELECT unit_id, id FROM users WHERE id = NEW.user_id;")
+_MARK_TEAM = "INSERT INTO progress_dirty_units (unit_id) SELECT unit_id FROM users WHERE id = NEW.user_id;"
 
-def install_triggers(conn: Connection) -> None:
-    """Create (or re-create) every trigger of this module on ``conn``'s database."""
+
+def install_triggers(conn: Connection, *, member_marks: bool = True) -> None:
+    """Create (or re-create) every trigger of this module on ``conn``'s database.
+
+    ``member_marks=False`` installs them as they were before the member queue (migrations
+    that run before its column exists)."""
     if conn.dialect.name == "postgresql":
         for statement in _PG_FUNCTIONS:
             conn.execute(text(statement))
+        member_function = "hv_mark_member" if member_marks else "hv_mark_user_unit"
         for name, table, when, function in _PG_TRIGGERS:
+            function = function.replace("@MEMBER_FUNCTION@", member_function)
             conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
             conn.execute(text(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {function}()"))
     else:
+        mark = _MARK_MEMBER if member_marks else _MARK_TEAM
         for statement in _SQLITE:
-            conn.execute(text(statement))
+            conn.execute(text(statement.replace("@MARK_MEMBER@", mark)))
 
 
 def drop_triggers(conn: Connection) -> None:
@@ -169,8 +188,8 @@ def drop_triggers(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         for name, table, _when, _function in _PG_TRIGGERS:
             conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
-        for function in ("hv_users_changed", "hv_mark_user_unit", "hv_mark_unit",
-                         "hv_local_today"):
+        for function in ("hv_users_changed", "hv_mark_user_unit", "hv_mark_member",
+                         "hv_mark_unit", "hv_local_today"):
             conn.execute(text(f"DROP FUNCTION IF EXISTS {function}()"))
     else:
         for statement in _SQLITE:

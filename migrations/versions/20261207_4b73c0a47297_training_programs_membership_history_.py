@@ -91,7 +91,7 @@ def upgrade():
     op.execute(
         "INSERT INTO membership_periods (user_id, unit_id, is_active, valid_from, valid_to) "
         f"SELECT id, unit_id, is_active_member, {day}, NULL FROM users")
-    install_triggers(bind)
+    install_triggers(bind, member_marks=False)  # progress_dirty_units has no user_id yet
 
 
 def downgrade():

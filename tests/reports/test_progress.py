@@ -9,10 +9,17 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from app.assessments.models import CompetencyMastery
 from app.auth.models import User
+from app.courses.models import CourseVersion
 from app.extensions import db
 from app.reports import progress
-from app.reports.models import MembershipPeriod, ProgramUnitCount, ProgressDirtyUnit
+from app.reports.models import (
+    MembershipPeriod,
+    ProgramMember,
+    ProgramUnitCount,
+    ProgressDirtyUnit,
+)
 from app.reports.programs import ProgramFields, save_program
 from tests.reports import scenario
 
@@ -179,3 +186,67 @@ def test_dashboard_counts_equal_the_as_of_query(world, scope_index):
     expected = expected_statuses(world, program, FAR)
     assert slow_total.completed == sum(1 for u, d in expected.values()
                                        if d and world.path_of[u].startswith(parent.path))
+
+
+def _kept_figures(program):
+    """Every team count and member row the recount keeps for ``program``, as plain tuples."""
+    counts = set(db.session.execute(select(
+        ProgramUnitCount.unit_id, ProgramUnitCount.metric, ProgramUnitCount.key,
+        ProgramUnitCount.value).where(ProgramUnitCount.program_id == program.id)).all())
+    members = set(db.session.execute(select(
+        ProgramMember.user_id, ProgramMember.unit_id, ProgramMember.done,
+        ProgramMember.completed_on, ProgramMember.course_days).where(
+        ProgramMember.program_id == program.id)).all())
+    return counts, members
+
+
+def _add_record(world, person, course):
+    version = db.session.scalar(select(CourseVersion.id).where(
+        CourseVersion.course_id == course.id).limit(1))
+    db.session.add(scenario.CompletionRecord(
+        user_id=person.id, course_id=course.id, course_version_id=version,
+        completed_at=datetime(2026, 12, 5, 3, tzinfo=UTC), score_percent=87.5, source="online",
+        issuing_unit_id=person.history[-1][1], verification_code=f"new-{person.id}-{course.id}",
+        holder_name="x", course_title="x"))
+
+
+def test_a_record_or_mastery_queues_the_member_and_the_recount_equals_a_rebuild(world):
+    program = make_program(world)
+    progress.refresh_counts()
+    counted = [p for p in world.people
+               if world.in_population(p, FAR, program.scope_unit.path) is not None]
+    missing = [(p, c) for p in counted for c in world.courses if c.id not in p.records][:6]
+    for person, course in missing:
+        _add_record(world, person, course)
+    db.session.add(CompetencyMastery(user_id=counted[0].id, competency_code="4.2",
+                                     best_percent=90.0, is_mastered=True,
+                                     mastered_at=datetime.now(UTC)))
+    db.session.commit()
+
+    marks = db.session.execute(select(ProgressDirtyUnit.unit_id, ProgressDirtyUnit.user_id)).all()
+    assert {user_id for _unit, user_id in marks} == {p.id for p, _c in missing} | {counted[0].id}
+    assert progress.refresh_counts() == len({unit for unit, _user in marks})
+    incremental = _kept_figures(program)
+    progress.rebuild_all()
+    assert _kept_figures(program) == incremental
+
+
+def test_a_member_who_moved_after_a_record_is_counted_in_the_new_team_only(world):
+    """The record queues (old team, member); the move queues both teams whole: the whole
+    recount wins and nobody is counted twice or lost."""
+    program = make_program(world)
+    progress.refresh_counts()
+    person = next(p for p in world.people
+                  if world.in_population(p, FAR, program.scope_unit.path) is not None
+                  and any(c.id not in p.records for c in world.courses))
+    _add_record(world, person, next(c for c in world.courses if c.id not in person.records))
+    db.session.commit()
+    user = db.session.get(User, person.id)
+    user.unit_id = next(t for t, _c in world.teams if t.id != user.unit_id).id
+    db.session.commit()
+
+    progress.refresh_counts()
+    incremental = _kept_figures(program)
+    assert [row for row in incremental[1] if row[0] == person.id][0][1] == user.unit_id
+    progress.rebuild_all()
+    assert _kept_figures(program) == incremental
