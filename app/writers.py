@@ -2,21 +2,19 @@
 
 SQLite lets one connection write at a time. The others wait in the driver's busy handler,
 which sleeps 1, 2, 5, 10… ms between tries, so writers racing for the lock leave it idle
-while they sleep. The hot writes (answer autosave, submission) call ``take_turn`` just
-before their first write instead: it queues on a lock of the process (threads), then on an
-``flock`` of a file beside the database (gunicorn's other workers), and holds the turn until
-the session's transaction ends (commit, rollback or close), as SQLite holds its own lock —
-so what comes before the first write (reading, checking, parsing) runs alongside other
-writers. PostgreSQL locks rows, not the database: nothing changes there.
+while they sleep. Views decorated with ``one_writer`` queue instead: on a lock of the
+process (threads), then on an ``flock`` of a file beside the database (gunicorn's other
+workers), and the next one starts as soon as the previous one returns. PostgreSQL locks
+rows, not the database: nothing changes there.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 
 from app.extensions import db
 
@@ -29,7 +27,6 @@ _turn = threading.Lock()
 # (pid, path) → descriptor of the lock file: opened once per process, and again after a
 # fork, since an flock belongs to the open file and a child sharing it would not wait.
 _files: dict[tuple[int, str], int] = {}
-_HELD = "hocvuso_writer_turn"  # in Session.info while the session's transaction holds it
 
 
 def lock_path(database: str | None) -> str | None:
@@ -46,39 +43,25 @@ def _descriptor(path: str) -> int:
     return _files[key]
 
 
-def take_turn() -> None:
-    """Hold the database's writer turn from here to the end of the current transaction
-    (SQLite only; a second call in the same transaction does nothing)."""
-    session = db.session()
-    if session.info.get(_HELD) is not None:
-        return
-    engine = db.engine
-    if engine.dialect.name != "sqlite":
-        return
-    session.connection()  # the transaction whose end gives the turn back has begun
-    path = lock_path(engine.url.database) if fcntl else None
-    _turn.acquire()
+@contextmanager
+def _file_turn(path: str) -> Iterator[None]:
+    descriptor = _descriptor(path)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
     try:
-        if path:
-            fcntl.flock(_descriptor(path), fcntl.LOCK_EX)
-    except BaseException:
-        _turn.release()
-        raise
-    session.info[_HELD] = path or ""
-
-
-def holds_turn() -> bool:
-    """Whether this thread's session holds the writer turn now."""
-    return db.session().info.get(_HELD) is not None
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _give_back(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is not None or _HELD not in session.info:
-        return  # a savepoint ended, or this session never took the turn
-    path = session.info.pop(_HELD)
-    try:
-        if path:
-            fcntl.flock(_descriptor(path), fcntl.LOCK_UN)
+        yield
     finally:
-        _turn.release()
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+def one_writer(view: Callable) -> Callable:
+    """Run ``view`` (which commits what it writes) alone among the database's writers."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return view(*args, **kwargs)
+        path = lock_path(engine.url.database)
+        with _turn, (_file_turn(path) if path and fcntl else nullcontext()):
+            return view(*args, **kwargs)
+
+    return wrapped

@@ -1,6 +1,5 @@
 """The hottest writes take turns on SQLite: threads on a lock of the process, processes on
-an flock of a file beside the database (no busy-handler sleeps), from the first write to
-the end of the transaction."""
+an flock of a file beside the database (no busy-handler sleeps)."""
 
 from __future__ import annotations
 
@@ -8,16 +7,15 @@ import fcntl
 import os
 
 import pytest
-from sqlalchemy import text
 
 from app import writers
 from app.extensions import db
-from app.writers import holds_turn, lock_path, take_turn
+from app.writers import lock_path, one_writer
 
 
 def _held_elsewhere(path: str) -> bool:
     """Whether another open file (as another worker process has) could take the lock now."""
-    other = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    other = os.open(path, os.O_RDWR)
     try:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -29,38 +27,45 @@ def _held_elsewhere(path: str) -> bool:
         os.close(other)
 
 
-@pytest.fixture
-def sqlite_only(app, dialect):
+def test_a_decorated_view_runs_holding_the_turn_on_sqlite_only(app, dialect):
+    seen = []
+
+    @one_writer
+    def view():
+        seen.append(writers._turn.locked())
+        return "ok"
+
+    assert view() == "ok"
+    assert seen == [dialect == "sqlite"]
+    assert not writers._turn.locked()  # given back
+
+
+def test_other_processes_wait_for_the_file_lock_while_a_view_writes(app, dialect):
     if dialect != "sqlite":
-        pytest.skip("PostgreSQL locks rows: no writer turn")
-    return lock_path(db.engine.url.database)
+        pytest.skip("PostgreSQL locks rows: no file lock")
+    path = lock_path(db.engine.url.database)
+    seen = []
+
+    @one_writer
+    def view():
+        seen.append(_held_elsewhere(path))
+        return "ok"
+
+    assert view() == "ok"
+    assert seen == [True]
+    assert not _held_elsewhere(path)  # given back
 
 
-@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
-def test_the_turn_is_held_to_the_end_of_the_transaction(sqlite_only, end):
-    take_turn()
-    assert holds_turn() and writers._turn.locked() and _held_elsewhere(sqlite_only)
-    take_turn()  # again in the same transaction: nothing more to take
-    db.session.execute(text("SELECT 1"))
-    getattr(db.session, end)()
-    assert not holds_turn() and not writers._turn.locked() and not _held_elsewhere(sqlite_only)
+def test_the_turn_is_given_back_when_the_view_fails(app, dialect):
+    @one_writer
+    def failing():
+        raise RuntimeError("boom")
 
-
-def test_a_savepoint_ending_keeps_the_turn(sqlite_only):
-    take_turn()
-    with db.session.begin_nested():
-        db.session.execute(text("SELECT 1"))
-    assert holds_turn() and writers._turn.locked()
-    db.session.commit()
+    with pytest.raises(RuntimeError):
+        failing()
     assert not writers._turn.locked()
-
-
-def test_on_postgresql_nothing_is_taken(app, dialect):
     if dialect == "sqlite":
-        pytest.skip("SQLite has a writer turn")
-    take_turn()
-    assert not holds_turn() and not writers._turn.locked()
-    db.session.commit()
+        assert not _held_elsewhere(lock_path(db.engine.url.database))
 
 
 def test_the_lock_file_sits_beside_a_database_file_only():

@@ -27,6 +27,7 @@ from app.assessments import analysis, attempts, mastery
 from app.assessments.models import Attempt
 from app.courses import services as courses
 from app.extensions import db
+from app.writers import one_writer
 
 blueprint = Blueprint("attempts", __name__, template_folder="templates")
 
@@ -187,6 +188,7 @@ def _after_save(attempt: Attempt, page: int, go: str) -> str:
 
 @blueprint.post("/attempts/<int:attempt_id>/answer")
 @login_required
+@one_writer
 def autosave(attempt_id: int):
     """With JavaScript: save one question's answer as soon as it changes (JSON reply).
 
@@ -229,6 +231,7 @@ def confirm_submit(attempt_id: int):
 
 @blueprint.post("/attempts/<int:attempt_id>/submit")
 @login_required
+@one_writer
 def submit(attempt_id: int):
     """Idempotent: a second click, a replay or another tab lands on the same result."""
     submitted = attempts.submit_own(attempt_id, current_user.id)

@@ -49,7 +49,6 @@ from app.models_base import utcnow
 from app.records import rules
 from app.records.models import CompletionRecord
 from app.text import nfc
-from app.writers import take_turn
 
 PAGE_SIZE = 5
 MAX_TEXT_LENGTH = 500
@@ -345,7 +344,6 @@ def autosave_answer(attempt_id: int, user_id: int, position: int | None, values:
     reason = _closed_reason(status, deadline, now)
     if reason:
         raise AttemptClosed(reason)
-    take_turn()  # SQLite: one writer at a time, from this UPDATE to the commit
     _store_response(attempt_id, position, response, now)
     return True
 
@@ -469,7 +467,6 @@ def submit_own(attempt_id: int, user_id: int, *, now: datetime | None = None) ->
     """
     now = now or utcnow()
     db.session.flush()
-    take_turn()  # SQLite: one writer at a time, from the close to the commit
     closed = core_execute(_CLOSE, {"attempt": attempt_id, "owner": user_id,
                                          "closed_at": now}).first()
     if closed is None:

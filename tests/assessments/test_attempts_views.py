@@ -239,10 +239,10 @@ def test_autosave_sends_two_statements_of_its_own(client, world):
         assert len(ours) == 2, ours
 
 
-def test_autosave_and_submission_take_the_writer_turn_until_their_commit(client, world, dialect,
-                                                                          monkeypatch):
-    """On SQLite they write holding the writer turn (app/writers.py), so writers queue on it
-    instead of sleeping in SQLite's busy handler; the commit gives it back. PostgreSQL: no."""
+def test_autosave_and_submission_take_turns_among_the_process_writers(client, world, dialect,
+                                                                       monkeypatch):
+    """On SQLite they write holding the process's writer turn (app/writers.py), so threads
+    queue on it instead of sleeping in SQLite's busy handler; on PostgreSQL they do not."""
     from app import writers
 
     held = []
@@ -250,9 +250,8 @@ def test_autosave_and_submission_take_the_writer_turn_until_their_commit(client,
         real = getattr(attempts, name)
 
         def spy(*args, real=real, **kwargs):
-            answer = real(*args, **kwargs)
-            held.append(writers.holds_turn())  # written, not yet committed
-            return answer
+            held.append(writers._turn.locked())
+            return real(*args, **kwargs)
 
         monkeypatch.setattr(attempts, name, spy)
     login(client, world.learner)
