@@ -2,10 +2,15 @@
 
 SQLite lets one connection write at a time. The others wait in the driver's busy handler,
 which sleeps 1, 2, 5, 10… ms between tries, so writers racing for the lock leave it idle
-while they sleep. Views decorated with ``one_writer`` queue instead: on a lock of the
-process (threads), then on an ``flock`` of a file beside the database (gunicorn's other
-workers), and the next one starts as soon as the previous one returns. PostgreSQL locks
-rows, not the database: nothing changes there.
+while they sleep. Views decorated with ``one_writer`` queue instead on a lock of the
+process (threads), and the next one starts as soon as the previous one returns.
+
+Between gunicorn's workers, ``across_processes=True`` also queues on an ``flock`` of a file
+beside the database. That pays for a long write (a submission scores and writes inside its
+transaction, so the other worker would often find SQLite's lock taken and sleep); a one-row
+write (autosave) rarely collides, and serializing whole views of both workers cost more than
+it saved (measured: bench/RESULTS.md). PostgreSQL locks rows, not the database: nothing
+changes there.
 """
 
 from __future__ import annotations
@@ -53,15 +58,19 @@ def _file_turn(path: str) -> Iterator[None]:
         fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
-def one_writer(view: Callable) -> Callable:
-    """Run ``view`` (which commits what it writes) alone among the database's writers."""
+def one_writer(view: Callable | None = None, *, across_processes: bool = False):
+    """Run ``view`` (which commits what it writes) alone among this process's writers, and
+    with ``across_processes`` among every process's writers of the database."""
+    if view is None:
+        return functools.partial(one_writer, across_processes=across_processes)
+
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         engine = db.engine
         if engine.dialect.name != "sqlite":
             return view(*args, **kwargs)
-        path = lock_path(engine.url.database)
-        with _turn, (_file_turn(path) if path and fcntl else nullcontext()):
+        path = lock_path(engine.url.database) if across_processes and fcntl else None
+        with _turn, (_file_turn(path) if path else nullcontext()):
             return view(*args, **kwargs)
 
     return wrapped

@@ -1,5 +1,6 @@
-"""The hottest writes take turns on SQLite: threads on a lock of the process, processes on
-an flock of a file beside the database (no busy-handler sleeps)."""
+"""The hottest writes take turns on SQLite: threads on a lock of the process, and (for the
+long submission) processes on an flock of a file beside the database: no busy-handler
+sleeps."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from app.writers import lock_path, one_writer
 
 def _held_elsewhere(path: str) -> bool:
     """Whether another open file (as another worker process has) could take the lock now."""
-    other = os.open(path, os.O_RDWR)
+    other = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -40,24 +41,25 @@ def test_a_decorated_view_runs_holding_the_turn_on_sqlite_only(app, dialect):
     assert not writers._turn.locked()  # given back
 
 
-def test_other_processes_wait_for_the_file_lock_while_a_view_writes(app, dialect):
+@pytest.mark.parametrize("across", [False, True], ids=["process", "across_processes"])
+def test_other_processes_wait_for_the_file_lock_only_when_asked(app, dialect, across):
     if dialect != "sqlite":
         pytest.skip("PostgreSQL locks rows: no file lock")
     path = lock_path(db.engine.url.database)
     seen = []
 
-    @one_writer
+    @one_writer(across_processes=across)
     def view():
-        seen.append(_held_elsewhere(path))
+        seen.append((writers._turn.locked(), _held_elsewhere(path)))
         return "ok"
 
     assert view() == "ok"
-    assert seen == [True]
+    assert seen == [(True, across)]
     assert not _held_elsewhere(path)  # given back
 
 
 def test_the_turn_is_given_back_when_the_view_fails(app, dialect):
-    @one_writer
+    @one_writer(across_processes=True)
     def failing():
         raise RuntimeError("boom")
 

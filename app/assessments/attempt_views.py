@@ -231,7 +231,7 @@ def confirm_submit(attempt_id: int):
 
 @blueprint.post("/attempts/<int:attempt_id>/submit")
 @login_required
-@one_writer
+@one_writer(across_processes=True)  # scoring runs inside its write transaction
 def submit(attempt_id: int):
     """Idempotent: a second click, a replay or another tab lands on the same result."""
     submitted = attempts.submit_own(attempt_id, current_user.id)
