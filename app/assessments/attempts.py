@@ -468,7 +468,7 @@ def submit_own(attempt_id: int, user_id: int, *, now: datetime | None = None) ->
     now = now or utcnow()
     db.session.flush()
     closed = core_execute(_CLOSE, {"attempt": attempt_id, "owner": user_id,
-                                         "closed_at": now}).first()
+                                   "closed_at": now}).first()
     if closed is None:
         return None
     deadline, pass_percent, course_id = closed
@@ -480,10 +480,10 @@ def submit_own(attempt_id: int, user_id: int, *, now: datetime | None = None) ->
     passed = scoring.is_passed(total, pass_percent)
     scores = {code: round(p, 2) for code, p in sorted(per_competency.items())}
     core_execute(_SCORE, {"attempt": attempt_id, "total": round(total, 2),
-                                "passed": passed, "per_competency": scores})
+                          "passed": passed, "per_competency": scores})
     if items:
         core_execute(_MARK, [{"item": item.id, "mark": mark}
-                                   for item, mark in zip(items, marks, strict=True)])
+                             for item, mark in zip(items, marks, strict=True)])
     _forget_loaded(attempt_id)
     fold_attempt(user_id, attempt_id, passed, scores, Counter(i.competency_code for i in items),
                  now)

@@ -284,6 +284,16 @@ def _write_counts(conn: Connection, program: TrainingProgram, unit_ids: list[int
             stmt.add_columns(literal(program.id))))
 
 
+def _teams_per_program(conn: Connection, ids: list[int],
+                       programs: list[TrainingProgram] | None = None,
+                       ) -> Iterator[tuple[TrainingProgram, list[int]]]:
+    """Each program (covering these teams, unless given) with the teams under its scope."""
+    paths = dict(conn.execute(select(Unit.id, Unit.path).where(Unit.id.in_(ids))).all())
+    for program in programs if programs is not None else _programs_covering(conn, paths):
+        yield program, [uid for uid in ids
+                        if paths.get(uid, "").startswith(program.scope_unit.path)]
+
+
 def recount_units(conn: Connection, unit_ids: Iterable[int],
                   programs: list[TrainingProgram] | None = None) -> int:
     """Rewrite the counts and member rows of these teams for every program whose scope
@@ -291,10 +301,7 @@ def recount_units(conn: Connection, unit_ids: Iterable[int],
     ids = sorted(set(unit_ids))
     if not ids:
         return 0
-    paths = dict(conn.execute(select(Unit.id, Unit.path).where(Unit.id.in_(ids))).all())
-    programs = programs if programs is not None else _programs_covering(conn, paths)
-    for program in programs:
-        inside = [uid for uid in ids if paths.get(uid, "").startswith(program.scope_unit.path)]
+    for program, inside in _teams_per_program(conn, ids, programs):
         for start in range(0, len(ids), RECOUNT_BATCH):
             chunk = ids[start:start + RECOUNT_BATCH]
             for table in (ProgramUnitCount, ProgramMember):
@@ -315,9 +322,7 @@ def recount_members(conn: Connection, by_team: dict[int, set[int]]) -> int:
     ids = sorted(by_team)
     if not ids:
         return 0
-    paths = dict(conn.execute(select(Unit.id, Unit.path).where(Unit.id.in_(ids))).all())
-    for program in _programs_covering(conn, paths):
-        inside = [uid for uid in ids if paths.get(uid, "").startswith(program.scope_unit.path)]
+    for program, inside in _teams_per_program(conn, ids):
         for start in range(0, len(inside), RECOUNT_BATCH):
             teams = inside[start:start + RECOUNT_BATCH]
             users = sorted({user for team in teams for user in by_team[team]})
